@@ -1,0 +1,34 @@
+/** Topic names and ticker routing, derived from the config so producer, SQL and charts agree. */
+import type { PipelineConfig } from './schema.ts';
+
+/** The trade topics: `trades-00` .. `trades-NN` (zero-padded so they sort). */
+export function tradeTopics(config: Pick<PipelineConfig, 'kafka'>): string[] {
+  const { tradeTopicCount, tradeTopicPrefix } = config.kafka;
+  const width = String(tradeTopicCount - 1).length;
+  return Array.from(
+    { length: tradeTopicCount },
+    (_, i) => `${tradeTopicPrefix}-${String(i).padStart(Math.max(2, width), '0')}`,
+  );
+}
+
+/** Every topic the pipeline needs, with its partition count. */
+export function allTopics(config: Pick<PipelineConfig, 'kafka'>): { name: string; partitions: number }[] {
+  const { partitionsPerTopic, alertsTopic, deadLetterTopic } = config.kafka;
+  return [
+    ...tradeTopics(config).map((name) => ({ name, partitions: partitionsPerTopic })),
+    { name: alertsTopic, partitions: partitionsPerTopic },
+    { name: deadLetterTopic, partitions: 1 },
+  ];
+}
+
+/** FNV-1a: a stable, cheap string hash, so every process routes a ticker to the same topic. */
+export function stableHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The one topic a ticker's trades go to, so a ticker's trades stay ordered. */
+export function topicForTicker(ticker: string, topics: readonly string[]): string {
+  return topics[stableHash(ticker) % topics.length] as string;
+}
