@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PROFILE_NAMES } from '../schema/index.ts';
+import { kubernetesSchema } from './kubernetes.ts';
 
 // Env values arrive as strings; the same schema also takes real numbers and booleans from code.
 const int = () => z.coerce.number().int();
@@ -60,6 +61,8 @@ export const configSchema = z.object({
         .regex(/^[a-zA-Z0-9._-]{1,40}$/, 'letters, digits, ".", "_" or "-", at most 40')
         .optional(),
       batchSize: int().min(1).max(100_000).default(2_000),
+      /** Bytes per partition per request (before compression): below the broker's max.message.bytes (1 MiB). */
+      batchBytes: int().min(1_024).max(100_000_000).default(900_000),
       lingerMs: int().min(0).max(10_000).default(10),
       maxInFlight: int().min(1).max(64).default(8),
       compression: z.enum(['none', 'gzip', 'lz4', 'zstd']).default('none'),
@@ -111,6 +114,8 @@ export const configSchema = z.object({
       deliveryGuarantee: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
     })
     .prefault({}),
+
+  kubernetes: kubernetesSchema,
 });
 
 export type PipelineConfig = z.infer<typeof configSchema>;

@@ -19,6 +19,19 @@ import {
 
 export const SIDES = ['BUY', 'SELL'] as const;
 export const EXCHANGES = ['NYSE', 'NASDAQ', 'ARCA', 'BATS', 'IEX', 'EDGX', 'CHX', 'MEMX'] as const;
+export const SECTORS = [
+  'TECH',
+  'FIN',
+  'HEALTH',
+  'ENERGY',
+  'CONSUMER',
+  'INDUSTRIAL',
+  'UTIL',
+  'MATERIALS',
+  'TELECOM',
+  'REIT',
+] as const;
+export const CAP_TIERS = ['MEGA', 'LARGE', 'MID', 'SMALL', 'MICRO'] as const;
 
 /** The classic trade: what the original pipeline carried, plus side, venue and the producer's sequence. */
 export const narrowColumns = [
@@ -68,25 +81,8 @@ export const wideColumns = [
   oneOf('@', 'F', 'I', 'O', '4', '6', 'T', 'Z')('sale_condition', 'Sale condition code of the print'),
   oneOf('REGULAR', 'CASH', 'NEXT_DAY', 'SELLER')('settlement_type', 'Settlement terms'),
   oneOf('USD')('currency', 'Price currency (ISO 4217)'),
-  oneOf(
-    'TECH',
-    'FIN',
-    'HEALTH',
-    'ENERGY',
-    'CONSUMER',
-    'INDUSTRIAL',
-    'UTIL',
-    'MATERIALS',
-    'TELECOM',
-    'REIT',
-  )('sector', 'Sector of the issuer'),
-  oneOf(
-    'MEGA',
-    'LARGE',
-    'MID',
-    'SMALL',
-    'MICRO',
-  )('market_cap_tier', 'Market capitalisation tier of the issuer'),
+  oneOf(...SECTORS)('sector', 'Sector of the issuer'),
+  oneOf(...CAP_TIERS)('market_cap_tier', 'Market capitalisation tier of the issuer'),
   text(8)('buyer_broker', 'Market participant id of the buying broker'),
   text(8)('seller_broker', 'Market participant id of the selling broker'),
   text(24)('order_id', 'Id of the resting order that was executed'),

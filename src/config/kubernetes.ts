@@ -1,0 +1,105 @@
+/**
+ * The Kubernetes part of the pipeline config, read by the cdk8s charts (charts/), the Tiltfile (through
+ * `charts/main.ts --settings`) and the status command. Defaults fit a one-node kind cluster on a laptop
+ * (about 5 GiB of memory for the whole pipeline). Env names follow the usual rule: kubernetes.producer.replicas
+ * <- KUBERNETES_PRODUCER_REPLICAS.
+ */
+import { z } from 'zod';
+
+/** A Kubernetes object name (RFC 1123 label): lower case, digits and "-". */
+const objectName = () =>
+  z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, 'lower case letters, digits and "-", at most 40');
+/** A Kubernetes resource quantity such as 500m, 1, 512Mi, 2Gi. */
+const quantity = () =>
+  z.string().regex(/^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, 'a quantity such as 500m, 512Mi or 2Gi');
+/** A Flink memory size such as 1024m or 2g (Flink's own units). */
+const flinkMemory = () => z.string().regex(/^\d+(m|g|mb|gb)$/, 'a Flink memory size such as 1024m or 2g');
+const image = () => z.string().regex(/^[a-z0-9][a-z0-9._/:-]*$/, 'an image reference without tag');
+const int = () => z.coerce.number().int();
+
+/** Requests and limits of one container; limits >= requests is checked by the API server, not here. */
+const resources = (cpu: [string, string], memory: [string, string]) =>
+  z
+    .object({
+      cpuRequest: quantity().default(cpu[0]),
+      cpuLimit: quantity().default(cpu[1]),
+      memoryRequest: quantity().default(memory[0]),
+      memoryLimit: quantity().default(memory[1]),
+    })
+    .prefault({});
+
+export const kubernetesSchema = z
+  .object({
+    namespace: objectName().default('tradestream'),
+    /** Tag of both images; Tilt replaces it with its own content-hash tag when it builds them. */
+    imageTag: z
+      .string()
+      .regex(/^[\w][\w.-]{0,127}$/)
+      .default('dev'),
+    operatorNamespaces: z
+      .object({
+        strimzi: objectName().default('strimzi'),
+        cnpg: objectName().default('cnpg-system'),
+        flink: objectName().default('flink-operator'),
+      })
+      .prefault({}),
+    producer: z
+      .object({
+        name: objectName().default('tradestream-producer'),
+        image: image().default('tradestream-producer'),
+        replicas: int().min(0).max(100).default(1),
+        resources: resources(['250m', '1'], ['192Mi', '384Mi']),
+      })
+      .prefault({}),
+    kafka: z
+      .object({
+        /** The Strimzi Kafka name: the bootstrap Service is `<cluster>-kafka-bootstrap`. */
+        cluster: objectName().default('tradestream'),
+        /** A Kafka version Strimzi 1.2 supports (4.2.0 to 4.3.1). */
+        version: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/)
+          .default('4.3.1'),
+        storageSize: quantity().default('5Gi'),
+        /** Broker JVM heap; keep it well under memoryLimit (page cache and off-heap need the rest). */
+        heap: z
+          .string()
+          .regex(/^\d+[mg]$/)
+          .default('512m'),
+        resources: resources(['250m', '1'], ['1Gi', '1Gi']),
+      })
+      .prefault({}),
+    postgres: z
+      .object({
+        /** The CloudNativePG Cluster name: Services `<cluster>-rw`, Secret `<cluster>-app`. */
+        cluster: objectName().default('tradestream-db'),
+        database: objectName().default('tradestream'),
+        /** The application user that owns the tables; its password lives only in `<cluster>-app`. */
+        owner: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+          .default('tradestream'),
+        instances: int().min(1).max(5).default(1),
+        storageSize: quantity().default('2Gi'),
+        resources: resources(['100m', '1'], ['256Mi', '512Mi']),
+      })
+      .prefault({}),
+    flink: z
+      .object({
+        /** The FlinkDeployment name: the UI is Service `<name>-rest`, port 8081. */
+        name: objectName().default('tradestream-pipeline'),
+        image: image().default('tradestream-flink'),
+        /** Slots per TaskManager; the operator starts ceil(flink.parallelism / taskSlots) TaskManagers. */
+        taskSlots: int().min(1).max(32).default(2),
+        jobManagerCpu: z.coerce.number().positive().default(0.5),
+        jobManagerMemory: flinkMemory().default('1024m'),
+        taskManagerCpu: z.coerce.number().positive().default(1),
+        taskManagerMemory: flinkMemory().default('1536m'),
+        /** The volume holding checkpoints, savepoints and HA metadata. */
+        stateStorageSize: quantity().default('2Gi'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export type KubernetesConfig = z.infer<typeof kubernetesSchema>;
