@@ -1,0 +1,130 @@
+/**
+ * `npm start`: the whole pipeline on this machine: a Kafka broker, PostgreSQL, the Flink SQL job and the
+ * producer, with a live progress line. Ctrl-C (or SIGTERM) stops everything and prints a summary; if a
+ * component dies, the others are stopped and the one that died is named with the end of its log.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { loadConfig, runMain } from '../config/index.ts';
+import { logger } from '../log.ts';
+import { LocalStack, type StackCounts } from './stack.ts';
+
+const program = new Command('start')
+  .description('run Kafka, PostgreSQL, the Flink job and the producer locally until Ctrl-C')
+  .option('--profile <name>', 'schema profile (narrow or wide)')
+  .option('--rate <trades/s>', 'producer rate')
+  .option('--delivery <guarantee>', 'alerts delivery guarantee (at-least-once or exactly-once)')
+  .option('--duration <seconds>', 'stop by itself after this many seconds')
+  .parse();
+const flags = program.opts<{ profile?: string; rate?: string; delivery?: string; duration?: string }>();
+
+const tail = async (file: string) =>
+  (await readFile(file, 'utf8').catch(() => ''))
+    .trim()
+    .split('\n')
+    .slice(-5)
+    .map((l) => `    ${l.slice(0, 300)}`)
+    .join('\n');
+
+function progressLine(c: StackCounts, perSecond: number, checkpoints: number): string {
+  return (
+    `trades produced ${c.produced.toLocaleString('en-US')} (${Math.round(perSecond).toLocaleString('en-US')}/s)` +
+    ` | stored ${c.storedTrades.toLocaleString('en-US')} | alerts ${c.alerts.toLocaleString('en-US')}` +
+    ` | dead letters ${c.deadLetters} | windows closed ${c.windows.toLocaleString('en-US')} | checkpoints ${checkpoints}`
+  );
+}
+
+await runMain(async () => {
+  const config = loadConfig({
+    overrides: {
+      profile: flags.profile as never,
+      producer: { rate: flags.rate as never },
+      flink: { deliveryGuarantee: flags.delivery as never },
+    },
+  });
+  const runDir = await mkdtemp(join(tmpdir(), 'tradestream-run-'));
+  const started = Date.now();
+  process.stderr.write(`starting Kafka, PostgreSQL and the Flink job (profile ${config.profile})...\n`);
+  const stack = await LocalStack.start(config);
+  const producerLog = join(runDir, 'producer.log');
+  const producing = Date.now();
+  const producer = stack.spawnProducer();
+  const producerOut = createWriteStream(producerLog);
+  producer.stdout?.pipe(producerOut);
+  producer.stderr?.pipe(producerOut);
+  process.stderr.write(
+    `Flink Web UI: ${stack.flink?.webUrl}  (logs: ${stack.flink?.dir}, producer: ${producerLog})\n`,
+  );
+  process.stderr.write('Ctrl-C stops everything.\n');
+
+  let stopReason: string | undefined;
+  let exitCode = 0;
+  const stop = (reason: string, code = 0) => {
+    stopReason ??= reason;
+    if (code !== 0) exitCode = code;
+  };
+  process.once('SIGINT', () => stop('interrupted (SIGINT)'));
+  process.once('SIGTERM', () => stop('terminated (SIGTERM)'));
+  if (flags.duration)
+    setTimeout(() => stop(`ran for ${flags.duration} s`), Number(flags.duration) * 1000).unref();
+
+  let last: StackCounts | undefined;
+  let lastAt = Date.now();
+  let producerExit: number | null | undefined;
+  producer.once('exit', (code) => {
+    producerExit = code;
+  });
+  const tty = process.stderr.isTTY;
+  while (!stopReason) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    // A component that died ends the run: say which, and show the end of its log.
+    if (!stack.kafka.running) stop(`Kafka broker died (log: ${join(stack.kafka.dir, 'broker.log')})`, 1);
+    else if (!stack.postgres.running)
+      stop(`PostgreSQL died\n${await tail(join(stack.postgres.dir, 'server.log'))}`, 1);
+    else if (!stack.flink?.running) {
+      stop(
+        `the Flink job died (${stack.flink?.exitReason})\n${await tail(join(stack.flink?.dir ?? '', 'runner.log'))}`,
+        1,
+      );
+    } else if (producerExit !== undefined)
+      stop(`the producer exited with code ${producerExit}\n${await tail(producerLog)}`, 1);
+    if (stopReason) break;
+    try {
+      const counts = await stack.counts();
+      const now = Date.now();
+      const rate = last ? ((counts.produced - last.produced) * 1000) / (now - lastAt) : 0;
+      const line = progressLine(
+        counts,
+        rate,
+        (await stack.flink?.completedCheckpoints().catch(() => 0)) ?? 0,
+      );
+      process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      last = counts;
+      lastAt = now;
+    } catch (error) {
+      logger.debug({ error: String(error) }, 'progress read failed');
+    }
+  }
+  if (tty) process.stderr.write('\n');
+  process.stderr.write(`stopping: ${stopReason}\n`);
+  if (producerExit === undefined) {
+    producer.kill('SIGTERM');
+    await new Promise((r) => {
+      const timer = setTimeout(() => producer.kill('SIGKILL'), 15_000);
+      producer.once('exit', () => r(clearTimeout(timer)));
+    });
+  }
+  // Let Flink take in what the producer flushed last, then read the final figures.
+  const final = await stack.counts().catch(() => last);
+  await stack.stop();
+  const seconds = (Date.now() - started) / 1000;
+  const average = final ? final.produced / ((Date.now() - producing) / 1000) : 0;
+  process.stderr.write(
+    `summary after ${seconds.toFixed(0)} s: ${final ? progressLine(final, average, 0).replace(/ \| checkpoints 0$/, '') : 'no figures'}\n` +
+      `everything stopped; producer log kept at ${producerLog}\n`,
+  );
+  process.exit(exitCode);
+});

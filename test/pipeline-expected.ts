@@ -1,0 +1,134 @@
+/**
+ * What the pipeline must produce for a list of trades, computed independently of Flink: the alerts of both
+ * rules and the VWAP windows, in exact decimal arithmetic (BigInt on scaled integers).
+ */
+import type { PipelineConfig } from '../src/config/index.ts';
+import { ALERT_RULES, type AlertRule } from '../src/pipeline/analytics.ts';
+
+/** The fields of a trade the analytics read (both schema profiles have them). */
+export interface TradeFacts {
+  trade_id: string;
+  ticker: string;
+  price: number;
+  volume: number;
+  trade_timestamp: number;
+}
+
+export interface ExpectedAlert {
+  trade_id: string;
+  rule: AlertRule;
+  threshold: number;
+}
+
+/**
+ * Alerts for trades in the order the pipeline sees each ticker's trades (the producer's order: a ticker's
+ * trades share one partition). Same double arithmetic as the generated SQL, in the same order.
+ */
+export function expectedAlerts(
+  trades: readonly TradeFacts[],
+  alerts: PipelineConfig['alerts'],
+): ExpectedAlert[] {
+  const { volumeThreshold, relativeFactor, trailingTrades } = alerts;
+  const recent = new Map<string, number[]>();
+  const out: ExpectedAlert[] = [];
+  for (const t of trades) {
+    if (t.volume > volumeThreshold)
+      out.push({ trade_id: t.trade_id, rule: ALERT_RULES.absolute, threshold: volumeThreshold });
+    const previous = recent.get(t.ticker) ?? [];
+    if (previous.length === trailingTrades) {
+      const sum = previous.reduce((a, b) => a + b, 0);
+      if (t.volume * trailingTrades >= relativeFactor * sum) {
+        out.push({
+          trade_id: t.trade_id,
+          rule: ALERT_RULES.relative,
+          threshold: (relativeFactor * sum) / trailingTrades,
+        });
+      }
+    }
+    previous.push(t.volume);
+    if (previous.length > trailingTrades) previous.shift();
+    recent.set(t.ticker, previous);
+  }
+  return out;
+}
+
+/** A window row as PostgreSQL returns it with numerics as text: the test compares strings. */
+export interface WindowRow {
+  ticker: string;
+  window_start: number;
+  vwap: string;
+  notional: string;
+  total_volume: string;
+  trade_count: string;
+  open_price: string;
+  high_price: string;
+  low_price: string;
+  close_price: string;
+}
+
+const SCALE4 = 10_000n;
+
+/** A number with at most 4 decimals as an integer count of 1/10,000. */
+const scaled4 = (n: number) => BigInt(Math.round(n * 10_000));
+
+/** An integer count of 10^-scale as the decimal text PostgreSQL prints for numeric(p, scale). */
+function decimalText(value: bigint, scale: number): string {
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(scale + 1, '0');
+  const text = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${text}` : text;
+}
+
+/** Division rounded half up (positive operands), as Flink's DECIMAL division rounds. */
+const divideHalfUp = (a: bigint, b: bigint) => (2n * a + b) / (2n * b);
+
+/**
+ * The tumbling windows of the trades, per ticker. VWAP follows Flink's DECIMAL division: the quotient rounded
+ * half up to `vwapScale` decimals (then stored as numeric(20,8)).
+ */
+export function expectedWindows(
+  trades: readonly TradeFacts[],
+  windowMs: number,
+  vwapScale = 6,
+): Map<string, WindowRow> {
+  const groups = new Map<string, TradeFacts[]>();
+  for (const t of trades) {
+    const start = Math.floor(t.trade_timestamp / windowMs) * windowMs;
+    const key = `${t.ticker}@${start}`;
+    const group = groups.get(key);
+    if (group) group.push(t);
+    else groups.set(key, [t]);
+  }
+  const byTimeThenId = (a: TradeFacts, b: TradeFacts) =>
+    a.trade_timestamp - b.trade_timestamp || (a.trade_id < b.trade_id ? -1 : a.trade_id > b.trade_id ? 1 : 0);
+  const rows = new Map<string, WindowRow>();
+  for (const [key, group] of groups) {
+    const sorted = [...group].sort(byTimeThenId);
+    const first = sorted[0] as TradeFacts;
+    const last = sorted.at(-1) as TradeFacts;
+    const notional = group.reduce((sum, t) => sum + scaled4(t.price) * BigInt(t.volume), 0n);
+    const volume = group.reduce((sum, t) => sum + BigInt(t.volume), 0n);
+    const vwap =
+      divideHalfUp(notional * 10n ** BigInt(vwapScale), volume * SCALE4) * 10n ** BigInt(8 - vwapScale);
+    const prices = group.map((t) => scaled4(t.price));
+    rows.set(key, {
+      ticker: first.ticker,
+      window_start: Math.floor(first.trade_timestamp / windowMs) * windowMs,
+      vwap: decimalText(vwap, 8),
+      notional: decimalText(notional, 4),
+      total_volume: volume.toString(),
+      trade_count: String(group.length),
+      open_price: decimalText(scaled4(first.price), 4),
+      high_price: decimalText(
+        prices.reduce((a, b) => (a > b ? a : b)),
+        4,
+      ),
+      low_price: decimalText(
+        prices.reduce((a, b) => (a < b ? a : b)),
+        4,
+      ),
+      close_price: decimalText(scaled4(last.price), 4),
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,141 @@
+/** Shared steps of the pipeline integration tests: produce a replay, wait for the pipeline, read its outputs. */
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } from '../src/config/index.ts';
+import { javaBinary, PROJECT_ROOT, resolveJars } from '../src/local/maven.ts';
+import type { LocalStack } from '../src/local/stack.ts';
+import { tradeAt } from '../src/market/index.ts';
+import type { TradeFacts } from './pipeline-expected.ts';
+
+export const INSTANCE_ID = 'replay-1';
+
+/** A small, fast replay: few tickers and partitions, short checkpoints, no late trades (see the test). */
+export function replayConfig(overrides: ConfigOverrides = {}): PipelineConfig {
+  const base: ConfigOverrides = {
+    profile: 'narrow',
+    market: { seed: 7, tickerCount: 25, lateFraction: 0, blockTradeRate: 0.005 },
+    producer: { mode: 'replay', rate: 0, replayTradesPerSecond: 40, instanceId: INSTANCE_ID, metricsPort: 0 },
+    kafka: { tradeTopicCount: 2, partitionsPerTopic: 2 },
+    alerts: { volumeThreshold: 10_000, relativeFactor: 8, trailingTrades: 20 },
+    windows: { vwapSeconds: 60, watermarkDelayMs: 5_000, idleTimeoutMs: 10_000 },
+    flink: { parallelism: 2, checkpointIntervalMs: 2_000 },
+  };
+  const merged = Object.fromEntries(
+    Object.entries({ ...base, ...overrides }).map(([k, v]) => [
+      k,
+      typeof v === 'object' && v !== null ? { ...(base[k as keyof ConfigOverrides] as object), ...v } : v,
+    ]),
+  );
+  return loadConfig({ env: {}, overrides: merged as ConfigOverrides });
+}
+
+/** The trades the producer writes in replay mode: trade n of the instance, n = 0..count-1, in order. */
+export function replayTrades(config: PipelineConfig, count: number): TradeFacts[] {
+  return Array.from({ length: count }, (_, n) => tradeAt(config, INSTANCE_ID, n) as TradeFacts);
+}
+
+/** Runs the real producer until it has written `count` trades (optionally rate-limited) and exits. */
+export async function produce(stack: LocalStack, count: number, rate = 0): Promise<void> {
+  const child = stack.spawnProducer({ PRODUCER_MAX_TRADES: String(count), PRODUCER_RATE: String(rate) });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`producer exited with ${code}: ${output}`);
+}
+
+/** Polls until `check` returns true (it may throw to fail fast). */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Every record of a topic from the beginning until `expected` arrived and the topic stayed quiet for `quietMs`. */
+export async function readTopic<T>(
+  stack: LocalStack,
+  topic: string,
+  expected: number,
+  { quietMs = 3_000, timeoutMs = 180_000 } = {},
+): Promise<T[]> {
+  const kafka = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `test-${topic}-${Date.now()}` });
+  const records: T[] = [];
+  let last = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        records.push(JSON.parse(message.value?.toString() ?? 'null') as T);
+        last = Date.now();
+      },
+    });
+    await until(
+      `${expected} records on ${topic} (got ${records.length})`,
+      async () => {
+        return records.length >= expected && Date.now() - last > quietMs;
+      },
+      timeoutMs,
+    );
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+/** Writes raw records (malformed on purpose) to the first trade topic. */
+export async function injectRaw(stack: LocalStack, payloads: string[]): Promise<void> {
+  const producer = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic: tradeTopics(stack.config)[0] as string,
+      messages: payloads.map((value) => ({ key: 'malformed', value })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Every committed record of a topic, read by Kafka's own Java console consumer with isolation.level
+ * read_committed. kafkajs is not used here: it hands out records of aborted transactions when one producer id
+ * runs several transactions, as Flink's exactly-once sink does.
+ */
+export async function readCommitted<T>(stack: LocalStack, topic: string, idleMs = 8_000): Promise<T[]> {
+  const jars = await resolveJars(join(PROJECT_ROOT, 'src/local/kafka.pom.xml'));
+  const { stdout } = await promisify(execFile)(
+    javaBinary(),
+    [
+      '-cp',
+      jars.join(':'),
+      'org.apache.kafka.tools.consumer.ConsoleConsumer',
+      '--bootstrap-server',
+      stack.kafka.bootstrap,
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--isolation-level',
+      'read_committed',
+      '--timeout-ms',
+      String(idleMs),
+    ],
+    { maxBuffer: 256 << 20 },
+  );
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as T);
+}

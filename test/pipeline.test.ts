@@ -1,0 +1,142 @@
+/**
+ * The whole pipeline on a real Kafka broker, Flink MiniCluster and PostgreSQL server: a deterministic replay
+ * from the real producer, whose expected outputs the test computes itself from the simulator.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LocalStack } from '../src/local/stack.ts';
+import { TRADES_TABLE } from '../src/schema/index.ts';
+import { expectedAlerts, expectedWindows, type WindowRow } from './pipeline-expected.ts';
+import { injectRaw, produce, readTopic, replayConfig, replayTrades, until } from './pipeline-helpers.ts';
+
+const TRADES = 12_000;
+const config = replayConfig();
+const trades = replayTrades(config, TRADES);
+
+const MALFORMED: [payload: string, reason: string][] = [
+  ['this is not JSON', 'not a JSON object'],
+  ['[1, 2, 3]', 'not a JSON object'],
+  ['{"trade_id": "m-1"}', 'missing field ticker'],
+  [
+    '{"trade_id":"m-2","ticker":"AAPL","price":10.5,"volume":-100,"trade_timestamp":1767623400000,"side":"BUY","exchange":"NYSE","sequence":1}',
+    'volume must be at least 1',
+  ],
+  [
+    '{"trade_id":"m-3","ticker":"AAPL","price":"cheap","volume":100,"trade_timestamp":1767623400000,"side":"BUY","exchange":"NYSE","sequence":1}',
+    'price is not a decimal',
+  ],
+  [
+    '{"trade_id":"m-4","ticker":"AAPL","price":10.5,"volume":100,"trade_timestamp":1767623400000,"side":"HOLD","exchange":"NYSE","sequence":1}',
+    'side is not one of BUY, SELL',
+  ],
+];
+
+describe('pipeline on the local stack (at-least-once)', () => {
+  let stack: LocalStack;
+
+  before(async () => {
+    stack = await LocalStack.start(config, { durable: false, flinkHeap: '1g' });
+    await injectRaw(
+      stack,
+      MALFORMED.map(([payload]) => payload),
+    );
+    await produce(stack, TRADES);
+    await until('every trade stored', async () => (await stack.counts()).storedTrades >= TRADES);
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('stores exactly the produced trades in stock_trades, each once, values equal', async () => {
+    const db = await stack.postgres.client();
+    try {
+      const { rows } = await db.query<{
+        trade_id: string;
+        ticker: string;
+        price: string;
+        volume: string;
+        ms: string;
+      }>(
+        `SELECT trade_id, ticker, price::text, volume::text,
+                (extract(epoch FROM trade_timestamp) * 1000)::bigint::text AS ms FROM ${TRADES_TABLE}`,
+      );
+      assert.equal(rows.length, TRADES);
+      const stored = new Map(rows.map((r) => [r.trade_id, r]));
+      for (const t of trades) {
+        const row = stored.get(t.trade_id);
+        assert.ok(row, `trade ${t.trade_id} stored`);
+        assert.deepEqual(
+          [row.ticker, Number(row.price), Number(row.volume), Number(row.ms)],
+          [t.ticker, t.price, t.volume, t.trade_timestamp],
+          t.trade_id,
+        );
+      }
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('alerts exactly the trades that break a rule, with the rule and threshold', async () => {
+    const expected = expectedAlerts(trades, config.alerts);
+    assert.ok(expected.length > 5, `the replay has alerts to check (${expected.length})`);
+    const alerts = await readTopic<{ trade_id: string; rule: string; threshold: number; volume: number }>(
+      stack,
+      config.kafka.alertsTopic,
+      expected.length,
+    );
+    const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
+    assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());
+    const thresholds = new Map(expected.map((a) => [key(a), a.threshold]));
+    for (const a of alerts) assert.equal(a.threshold, thresholds.get(key(a)), key(a));
+  });
+
+  it('computes trade_vwap_1m equal to the windows computed here, exactly', async () => {
+    const windowMs = config.windows.vwapSeconds * 1000;
+    const expected = expectedWindows(trades, windowMs);
+    const lastEvent = Math.max(...trades.map((t) => t.trade_timestamp));
+    // Windows that must have closed: their end is a full window before the last watermark.
+    const mustClose = [...expected.values()].filter(
+      (w) => w.window_start + 2 * windowMs <= lastEvent - config.windows.watermarkDelayMs,
+    );
+    assert.ok(mustClose.length > 10, 'the replay spans several closed windows');
+    const db = await stack.postgres.client();
+    try {
+      const read = async () =>
+        (
+          await db.query<WindowRow & { window_start: string }>(
+            `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start, vwap::text,
+                    notional::text, total_volume::text, trade_count::text, open_price::text, high_price::text,
+                    low_price::text, close_price::text
+             FROM trade_vwap_1m`,
+          )
+        ).rows.map((r) => ({ ...r, window_start: Number(r.window_start) }));
+      await until('the closed windows stored', async () => (await read()).length >= mustClose.length);
+      const rows = await read();
+      for (const row of rows) {
+        assert.deepEqual(
+          row,
+          expected.get(`${row.ticker}@${row.window_start}`),
+          `${row.ticker}@${row.window_start}`,
+        );
+      }
+      const stored = new Set(rows.map((r) => `${r.ticker}@${r.window_start}`));
+      for (const w of mustClose)
+        assert.ok(stored.has(`${w.ticker}@${w.window_start}`), `${w.ticker}@${w.window_start}`);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('routes every malformed record to the dead-letter topic with its reason', async () => {
+    const letters = await readTopic<{ payload: string; reason: string; source_topic: string }>(
+      stack,
+      config.kafka.deadLetterTopic,
+      MALFORMED.length,
+    );
+    assert.deepEqual(
+      letters.map((l) => [l.payload, l.reason]).sort(),
+      MALFORMED.map(([p, r]) => [p, r]).sort(),
+    );
+  });
+});
