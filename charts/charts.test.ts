@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { allTopics, loadConfig, type PipelineConfig } from '../src/config/index.ts';
+import { pipelineSql, SQL_ENV } from '../src/pipeline/sql.ts';
+import { MANIFEST, manifests, tiltSettings } from './app.ts';
+import { crdDirectory } from './crds.ts';
+import { crdFlinkVersion, FLINK_POM, flinkVersion } from './flink.ts';
+import { topicObjectName } from './kafka.ts';
+import { find, type KubeObject, parseManifests } from './manifests.ts';
+import { FLINK_MAIN_CONTAINER, names, RUNNER_JAR } from './names.ts';
+import { bootstrapSql } from './postgres.ts';
+import { producerEnv } from './producer.ts';
+import { builtinErrors, crdErrors, crdValidators } from './validate.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const CUSTOM_GROUPS = ['kafka.strimzi.io', 'postgresql.cnpg.io', 'flink.apache.org'];
+/** Keys CloudNativePG writes into the `<cluster>-app` Secret. */
+const CNPG_APP_SECRET_KEYS = ['username', 'password', 'dbname', 'host', 'port', 'uri', 'jdbc-uri'];
+
+const isCustom = (o: KubeObject) => CUSTOM_GROUPS.includes(o.apiVersion.split('/')[0] as string);
+
+// Defaults, a wide profile with more topics and replicas, and names that need care (`_` in topic names).
+const configs: [string, PipelineConfig][] = [
+  ['defaults', loadConfig({ env: {} })],
+  [
+    'wide, exactly-once, 3 producers',
+    loadConfig({
+      env: {
+        PROFILE: 'wide',
+        FLINK_DELIVERY_GUARANTEE: 'exactly-once',
+        KUBERNETES_PRODUCER_REPLICAS: '3',
+        KAFKA_TRADE_TOPIC_COUNT: '12',
+        KAFKA_ALERTS_TOPIC: 'volume_alerts',
+        KAFKA_DEAD_LETTER_TOPIC: 'Trades.DLQ',
+      },
+    }),
+  ],
+];
+
+type Container = {
+  name: string;
+  image?: string;
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  ports?: { containerPort: number }[];
+  resources?: { limits?: Record<string, string> };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; readOnlyRootFilesystem?: boolean };
+  livenessProbe?: { httpGet?: { port: number } };
+  readinessProbe?: { httpGet?: { port: number } };
+};
+type PodSpec = {
+  containers: Container[];
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  serviceAccountName?: string;
+  volumes?: { name: string; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }[];
+};
+const get = <T>(o: unknown, ...path: string[]): T =>
+  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o) as T;
+
+for (const [label, config] of configs) {
+  describe(`charts (${label})`, () => {
+    const objects = parseManifests(manifests(config));
+    const n = names(config);
+    const deployment = find(objects, 'Deployment', n.producer.deployment);
+    const podSpec = get<PodSpec>(deployment, 'spec', 'template', 'spec');
+    const producer = podSpec.containers[0] as Container;
+    const flink = find(objects, 'FlinkDeployment', n.flink.deployment);
+    const kafka = find(objects, 'Kafka', n.kafka.cluster);
+    const cluster = find(objects, 'Cluster', n.postgres.cluster);
+    const topics = objects.filter((o) => o.kind === 'KafkaTopic');
+    const topicName = (t: KubeObject) => get<string | undefined>(t, 'spec', 'topicName') ?? t.metadata.name;
+    const sqlConfigMap = find(objects, 'ConfigMap', n.flink.sqlConfigMap);
+    const sql = get<Record<string, string>>(sqlConfigMap, 'data');
+    const flinkEnv =
+      get<Container[]>(flink, 'spec', 'jobManager', 'podTemplate', 'spec', 'containers')[0]?.env ?? [];
+
+    it('puts every object in the app namespace, with a unique stable name', () => {
+      const keys = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      assert.equal(new Set(keys).size, keys.length);
+      for (const o of objects) {
+        assert.equal(
+          o.metadata.namespace,
+          o.kind === 'Namespace' ? undefined : n.namespace,
+          `${o.kind} ${o.metadata.name}`,
+        );
+        assert.doesNotMatch(o.metadata.name, /-c8[0-9a-f]{6}$|[0-9a-f]{8}$/, 'no hashed names');
+      }
+      assert.equal(objects[0]?.kind, 'Namespace', 'the namespace comes first');
+    });
+
+    it('validates every custom resource against its CRD schema', (t) => {
+      const dir = crdDirectory();
+      if (!dir) {
+        t.skip('CRD directory absent: set TRADESTREAM_CRDS to ../shared/crds (CI has it)');
+        return;
+      }
+      const validators = crdValidators(dir);
+      const custom = objects.filter(isCustom);
+      assert.ok(custom.length >= 5);
+      for (const o of custom) {
+        const errors = crdErrors(validators, o);
+        assert.ok(errors, `no CRD in ${dir} defines ${o.apiVersion} ${o.kind}`);
+        assert.deepEqual(errors, [], `${o.kind} ${o.metadata.name}`);
+      }
+    });
+
+    it('validates every built-in object against the Kubernetes schema', async () => {
+      for (const o of objects.filter((x) => !isCustom(x))) {
+        assert.deepEqual(await builtinErrors(o), [], `${o.kind} ${o.metadata.name}`);
+      }
+    });
+
+    it('declares every topic the pipeline uses, with its partitions and a valid object name', () => {
+      assert.deepEqual(
+        topics
+          .map((t) => ({ name: topicName(t), partitions: get<number>(t, 'spec', 'partitions') }))
+          .sort(byName),
+        allTopics(config).sort(byName),
+      );
+      for (const t of topics) {
+        assert.match(t.metadata.name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+        assert.equal(t.metadata.labels?.['strimzi.io/cluster'], n.kafka.cluster);
+      }
+      // The SQL reads and writes only declared topics.
+      const declared = new Set(topics.map(topicName));
+      for (const [, list] of (sql['pipeline.sql'] as string).matchAll(/'topic' = '([^']+)'/g)) {
+        for (const topic of (list as string).split(';')) assert.ok(declared.has(topic), `SQL topic ${topic}`);
+      }
+    });
+
+    it('runs Kafka in KRaft with one dual-role pool and replication that fits the brokers', () => {
+      const pool = find(objects, 'KafkaNodePool');
+      assert.deepEqual(get(pool, 'spec', 'roles'), ['controller', 'broker']);
+      assert.equal(pool.metadata.labels?.['strimzi.io/cluster'], n.kafka.cluster);
+      const brokers = get<number>(pool, 'spec', 'replicas');
+      const settings = get<Record<string, number>>(kafka, 'spec', 'kafka', 'config');
+      for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {
+        assert.ok((settings[key] as number) <= brokers, key);
+      }
+      assert.ok((settings['transaction.state.log.min.isr'] as number) <= brokers);
+      for (const t of topics) assert.ok(get<number>(t, 'spec', 'replicas') <= brokers);
+    });
+
+    it('points the producer and Flink at the bootstrap Service of the Kafka listener', () => {
+      const listener = get<{ port: number; tls: boolean }[]>(kafka, 'spec', 'kafka', 'listeners')[0];
+      const bootstrap = `${kafka.metadata.name}-kafka-bootstrap.${n.namespace}.svc:${listener?.port}`;
+      assert.equal(listener?.tls, false);
+      assert.equal(producer.env?.find((e) => e.name === 'KAFKA_BROKERS')?.value, bootstrap);
+      assert.equal(flinkEnv.find((e) => e.name === SQL_ENV.kafkaBootstrap)?.value, bootstrap);
+    });
+
+    it('gives Flink the PostgreSQL endpoint and takes user and password from the CloudNativePG Secret', () => {
+      const initdb = get<{ database: string; owner: string }>(cluster, 'spec', 'bootstrap', 'initdb');
+      const url = flinkEnv.find((e) => e.name === SQL_ENV.jdbcUrl)?.value;
+      assert.equal(
+        url,
+        `jdbc:postgresql://${cluster.metadata.name}-rw.${n.namespace}.svc:5432/${initdb.database}`,
+      );
+      for (const [name, key] of [
+        [SQL_ENV.user, 'username'],
+        [SQL_ENV.password, 'password'],
+      ] as const) {
+        const ref = flinkEnv.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+        assert.deepEqual(ref, { name: `${cluster.metadata.name}-app`, key });
+        assert.ok(CNPG_APP_SECRET_KEYS.includes(key));
+      }
+      // Every placeholder of the script has a value in the JobManager's environment.
+      const script = sql['pipeline.sql'] as string;
+      for (const [, name] of script.matchAll(/\$\{([A-Z_]+)\}/g)) {
+        assert.ok(
+          flinkEnv.some((e) => e.name === name),
+          `env ${name}`,
+        );
+      }
+    });
+
+    it('creates the tables the SQL writes, owned by the application user', () => {
+      const refs = get<{ name: string; key: string }[]>(
+        cluster,
+        'spec',
+        'bootstrap',
+        'initdb',
+        'postInitApplicationSQLRefs',
+        'configMapRefs',
+      );
+      assert.equal(refs.length, 1);
+      const schema = find(objects, 'ConfigMap', refs[0]?.name);
+      const ddl = get<Record<string, string>>(schema, 'data')[refs[0]?.key as string] as string;
+      assert.equal(ddl, bootstrapSql(config));
+      const owner = get<string>(cluster, 'spec', 'bootstrap', 'initdb', 'owner');
+      for (const [, table] of (sql['pipeline.sql'] as string).matchAll(/'table-name' = '([^']+)'/g)) {
+        assert.match(ddl, new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(`));
+        assert.match(ddl, new RegExp(`ALTER TABLE ${table} OWNER TO ${owner};`));
+      }
+      assert.ok(
+        get<string>(cluster, 'spec', 'storage', 'size'),
+        'the CloudNativePG webhook requires storage.size',
+      );
+    });
+
+    it('mounts exactly the generated SQL and runs it with the runner jar', () => {
+      assert.deepEqual(Object.keys(sql), ['pipeline.sql']);
+      assert.equal(sql['pipeline.sql'], pipelineSql(config));
+      const spec = get<PodSpec>(flink, 'spec', 'podTemplate', 'spec');
+      const main = spec.containers[0] as Container & { volumeMounts: { name: string; mountPath: string }[] };
+      assert.equal(main.name, FLINK_MAIN_CONTAINER);
+      const sqlVolume = spec.volumes?.find((v) => v.configMap?.name === sqlConfigMap.metadata.name);
+      const mount = main.volumeMounts.find((m) => m.name === sqlVolume?.name);
+      const args = get<string[]>(flink, 'spec', 'job', 'args');
+      assert.equal(args.at(-1), `${mount?.mountPath}/pipeline.sql`);
+      assert.equal(get(flink, 'spec', 'job', 'jarURI'), RUNNER_JAR);
+      assert.equal(get(flink, 'spec', 'job', 'parallelism'), config.flink.parallelism);
+      const state = spec.volumes?.find((v) => v.persistentVolumeClaim);
+      find(objects, 'PersistentVolumeClaim', state?.persistentVolumeClaim?.claimName);
+      const conf = get<Record<string, string>>(flink, 'spec', 'flinkConfiguration');
+      const stateMount = main.volumeMounts.find((m) => m.name === state?.name)?.mountPath;
+      for (const key of [
+        'execution.checkpointing.dir',
+        'execution.checkpointing.savepoint-dir',
+        'high-availability.storageDir',
+      ]) {
+        assert.ok(conf[key]?.startsWith(`file://${stateMount}/`), key);
+      }
+      assert.ok(['savepoint', 'last-state'].includes(get(flink, 'spec', 'job', 'upgradeMode')));
+      find(objects, 'ServiceAccount', get<string>(flink, 'spec', 'serviceAccount'));
+    });
+
+    it('runs the Flink version of flink/pom.xml, within the CRD enum', () => {
+      assert.equal(get(flink, 'spec', 'flinkVersion'), crdFlinkVersion(flinkVersion()));
+      assert.throws(() => crdFlinkVersion('2.3.0'), /not in the operator CRD/);
+      assert.match(readFileSync(FLINK_POM, 'utf8'), /<finalName>sql-runner<\/finalName>/);
+      assert.ok(RUNNER_JAR.endsWith('/sql-runner.jar'));
+    });
+
+    it('gives the producer its config, its identity, probes and a metrics Service', () => {
+      assert.equal(get(deployment, 'spec', 'replicas'), config.kubernetes.producer.replicas);
+      const env = Object.fromEntries(
+        (producer.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
+      );
+      assert.deepEqual(env, producerEnv(config));
+      // The pods' environment loads back into the same config (brokers aside).
+      const loaded = loadConfig({ env });
+      for (const section of ['profile', 'market', 'producer'] as const)
+        assert.deepEqual(loaded[section], config[section]);
+      assert.deepEqual({ ...loaded.kafka, brokers: [] }, { ...config.kafka, brokers: [] });
+      assert.deepEqual(producer.env?.find((e) => e.name === 'POD_NAME')?.valueFrom, {
+        fieldRef: { fieldPath: 'metadata.name' },
+      } as never);
+      const port = config.producer.metricsPort;
+      assert.equal(producer.ports?.[0]?.containerPort, port);
+      assert.equal(producer.livenessProbe?.httpGet?.port, port);
+      assert.equal(producer.readinessProbe?.httpGet?.port, port);
+      const service = find(objects, 'Service', n.producer.metricsService);
+      const labels = get<Record<string, string>>(deployment, 'spec', 'template', 'metadata', 'labels');
+      for (const [k, v] of Object.entries(get<Record<string, string>>(service, 'spec', 'selector')))
+        assert.equal(labels[k], v);
+      assert.equal(get<{ targetPort: number }[]>(service, 'spec', 'ports')[0]?.targetPort, port);
+      find(objects, 'ServiceAccount', podSpec.serviceAccountName);
+    });
+
+    it('uses only images the Tiltfile builds', () => {
+      const tiltfile = readFileSync(join(ROOT, 'Tiltfile'), 'utf8');
+      const settings = tiltSettings(config);
+      const built = [...tiltfile.matchAll(/docker_build\(\s*images\['(\w+)'\]/g)].map(
+        (m) => settings.images[m[1] as 'producer'],
+      );
+      const used = [producer.image, get<string>(flink, 'spec', 'image')].map((i) => i?.split(':')[0]);
+      assert.deepEqual(used.sort(), built.sort());
+    });
+
+    it('holds no secret value', () => {
+      assert.equal(objects.filter((o) => o.kind === 'Secret').length, 0);
+      const envs = [...(producer.env ?? []), ...flinkEnv];
+      for (const e of envs.filter((x) => /PASSWORD|SECRET|TOKEN|CREDENTIAL/.test(x.name))) {
+        assert.equal(e.value, undefined, `${e.name} must come from a Secret`);
+      }
+      const text = manifests(config);
+      assert.doesNotMatch(text, /password\s*[:=]\s*['"]?(?!\$\{)[^\s'"$]+/i);
+      assert.match(sql['pipeline.sql'] as string, /'password' = '\$\{PG_PASSWORD\}'/);
+    });
+
+    it('runs every container as a numeric non-root user with limits', () => {
+      assert.equal(producer.securityContext?.runAsNonRoot, true);
+      assert.ok((producer.securityContext?.runAsUser ?? 0) > 0);
+      assert.equal(producer.securityContext?.readOnlyRootFilesystem, true);
+      assert.ok(producer.resources?.limits?.cpu && producer.resources.limits.memory);
+      const flinkPod = get<PodSpec>(flink, 'spec', 'podTemplate', 'spec');
+      assert.equal(flinkPod.securityContext?.runAsNonRoot, true);
+      assert.ok((flinkPod.securityContext?.runAsUser ?? 0) > 0);
+      // The operator turns these into requests and limits of the Flink containers.
+      for (const role of ['jobManager', 'taskManager']) {
+        assert.ok(
+          get(flink, 'spec', role, 'resource', 'cpu') && get(flink, 'spec', role, 'resource', 'memory'),
+          role,
+        );
+      }
+      // Strimzi and CloudNativePG run their operands as non-root by default; their limits come from here.
+      for (const r of [
+        get(find(objects, 'KafkaNodePool'), 'spec', 'resources'),
+        get(kafka, 'spec', 'entityOperator', 'topicOperator', 'resources'),
+        get(cluster, 'spec', 'resources'),
+      ]) {
+        assert.ok(get(r, 'limits', 'cpu') && get(r, 'limits', 'memory'));
+      }
+    });
+
+    it('lets only the producer and Flink reach Kafka, and only Flink reach PostgreSQL', () => {
+      const policy = (name: string) =>
+        get<{ from?: unknown[]; ports?: { port: number }[] }[]>(
+          find(objects, 'NetworkPolicy', name),
+          'spec',
+          'ingress',
+        );
+      assert.deepEqual(get(find(objects, 'NetworkPolicy', 'default-deny-ingress'), 'spec'), {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+      });
+      const producerLabels = get<Record<string, string>>(
+        deployment,
+        'spec',
+        'template',
+        'metadata',
+        'labels',
+      );
+      const clients = policy('kafka-ingress').find((r) => r.ports?.some((p) => p.port === 9092));
+      const peers = clients?.from as { podSelector: { matchLabels: Record<string, string> } }[];
+      assert.equal(peers.length, 2);
+      assert.ok(
+        Object.entries(peers[0]?.podSelector.matchLabels ?? {}).every(([k, v]) => producerLabels[k] === v),
+      );
+      assert.equal(peers[1]?.podSelector.matchLabels.app, n.flink.deployment);
+      // Strimzi's generated policy for the listener must be as strict (policies add up).
+      assert.deepEqual(get(kafka, 'spec', 'kafka', 'listeners', '0', 'networkPolicyPeers'), peers);
+      const pg = policy('postgres-ingress').find((r) => r.ports?.some((p) => p.port === 5432));
+      const pgPeers = ((pg?.from ?? []) as { podSelector: { matchLabels: Record<string, string> } }[]).map(
+        (p) => p.podSelector.matchLabels,
+      );
+      assert.deepEqual(pgPeers, [
+        peers[1]?.podSelector.matchLabels,
+        { 'cnpg.io/cluster': n.postgres.cluster },
+      ]);
+    });
+  });
+}
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+describe('topic object names', () => {
+  it('maps topic names Kubernetes rejects to valid object names', () => {
+    assert.equal(topicObjectName('trades-00'), 'trades-00');
+    assert.equal(topicObjectName('volume_alerts'), 'volume-alerts');
+    assert.equal(topicObjectName('Trades.DLQ'), 'trades.dlq');
+  });
+});
+
+describe('committed manifests', () => {
+  it('k8s/ equals a fresh `npm run synth` of the default config', () => {
+    assert.ok(existsSync(MANIFEST), 'k8s/tradestream.yaml is missing: run npm run synth');
+    assert.equal(
+      readFileSync(MANIFEST, 'utf8'),
+      manifests(loadConfig({ env: {} })),
+      'k8s/ drifted: run npm run synth',
+    );
+  });
+});
+
+describe('images', () => {
+  const dockerfile = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+  /** Sources of the COPY lines that copy from the build context (not --from a stage). */
+  const copied = (text: string) =>
+    [...text.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)].flatMap((m) =>
+      (m[1] as string).split(/\s+/),
+    );
+
+  it('the producer image copies files that exist, runs node directly as a numeric user', () => {
+    const text = dockerfile('Dockerfile');
+    for (const source of copied(text)) assert.ok(existsSync(join(ROOT, source)), `Dockerfile COPY ${source}`);
+    assert.match(text, /^USER \d+(:\d+)?$/m);
+    assert.match(text, /npm ci --omit=dev/);
+    const entry = /^ENTRYPOINT \[("node".*)\]$/m.exec(text)?.[1];
+    assert.ok(entry, 'ENTRYPOINT runs node itself, so signals reach it');
+    const bundled = /esbuild (\S+\.ts)/.exec(text)?.[1];
+    assert.ok(bundled && existsSync(join(ROOT, bundled)), `bundled entry ${bundled}`);
+  });
+
+  it('the Flink image builds from flink/pom.xml and checks the Flink version', () => {
+    const text = dockerfile('flink/Dockerfile');
+    for (const source of copied(text))
+      assert.ok(existsSync(join(ROOT, 'flink', source)), `flink/Dockerfile COPY ${source}`);
+    assert.match(text, /^ARG FLINK_VERSION$/m, 'no default: the Tiltfile passes the pom version');
+    assert.match(text, /^FROM flink:\$\{FLINK_VERSION\}/m);
+    assert.match(text, /-DincludeScope=runtime/);
+    assert.match(text, /\/opt\/flink\/usrlib\/sql-runner\.jar/);
+    assert.match(text, /^USER \d+/m);
+    const tiltfile = readFileSync(join(ROOT, 'Tiltfile'), 'utf8');
+    assert.match(tiltfile, /'FLINK_VERSION': settings\['flinkVersion'\]/);
+  });
+});

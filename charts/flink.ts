@@ -1,0 +1,163 @@
+/**
+ * The Flink job: a FlinkDeployment in application mode running the SQL runner (flink/) on the generated SQL
+ * script, mounted from a ConfigMap. Endpoints come by environment and the PostgreSQL user and password from the
+ * operator-made Secret; the runner fills the script's ${ENV} placeholders from them.
+ *
+ * State: checkpoints, savepoints and HA metadata live on one PersistentVolumeClaim mounted by every Flink pod.
+ * On one-node kind a ReadWriteOnce volume serves all of them (access modes are per node); on a real cluster use
+ * a ReadWriteMany class or S3-compatible storage (charts/README.md).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Chart, type ChartProps } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from '../src/config/index.ts';
+import { pipelineSql, SQL_ENV } from '../src/pipeline/sql.ts';
+import {
+  FlinkDeployment,
+  FlinkDeploymentSpecFlinkVersion,
+  FlinkDeploymentSpecJobState,
+  FlinkDeploymentSpecJobUpgradeMode,
+  FlinkDeploymentSpecMode,
+} from './imports/flink-flink.apache.org.ts';
+import {
+  FLINK_MAIN_CONTAINER,
+  FLINK_STATE_DIR,
+  FLINK_UID,
+  names,
+  RUNNER_JAR,
+  SQL_FILE,
+  SQL_MOUNT_DIR,
+} from './names.ts';
+
+/** flink/pom.xml is the one place the Flink version lives; the image is built from it too. */
+export const FLINK_POM = join(import.meta.dirname, '..', 'flink', 'pom.xml');
+
+export function flinkVersion(pom = readFileSync(FLINK_POM, 'utf8')): string {
+  const version = /<flink\.version>([^<]+)<\/flink\.version>/.exec(pom)?.[1];
+  if (!version) throw new Error(`${FLINK_POM} has no <flink.version>`);
+  return version;
+}
+
+/** The FlinkDeployment's flinkVersion for a Flink release: 2.2.1 -> v2_2, which must be in the CRD's enum. */
+export function crdFlinkVersion(version: string): FlinkDeploymentSpecFlinkVersion {
+  const [major, minor] = version.split('.');
+  const value = `v${major}_${minor}`;
+  const allowed = Object.values(FlinkDeploymentSpecFlinkVersion) as string[];
+  if (!allowed.includes(value)) {
+    throw new Error(
+      `Flink ${version} (${value}) is not in the operator CRD's flinkVersion enum: ${allowed.join(', ')}`,
+    );
+  }
+  return value as FlinkDeploymentSpecFlinkVersion;
+}
+
+export class FlinkChart extends Chart {
+  constructor(scope: Construct, id: string, config: PipelineConfig, props: ChartProps = {}) {
+    super(scope, id, props);
+    const n = names(config);
+    const f = config.kubernetes.flink;
+
+    new kplus.ConfigMap(this, 'sql', {
+      metadata: { name: n.flink.sqlConfigMap },
+      data: { [SQL_FILE]: pipelineSql(config) },
+    });
+
+    new kplus.k8s.KubePersistentVolumeClaim(this, 'state', {
+      metadata: { name: n.flink.stateClaim },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: kplus.k8s.Quantity.fromString(f.stateStorageSize) } },
+      },
+    });
+
+    const secretValue = (key: string) => ({
+      valueFrom: { secretKeyRef: { name: n.postgres.appSecret, key } },
+    });
+    const state = (dir: string) => `file://${FLINK_STATE_DIR}/${dir}`;
+
+    new FlinkDeployment(this, 'deployment', {
+      metadata: { name: n.flink.deployment },
+      spec: {
+        image: n.images.flink,
+        imagePullPolicy: 'IfNotPresent',
+        flinkVersion: crdFlinkVersion(flinkVersion()),
+        mode: FlinkDeploymentSpecMode.NATIVE,
+        serviceAccount: n.flink.serviceAccount,
+        flinkConfiguration: {
+          'taskmanager.numberOfTaskSlots': String(f.taskSlots),
+          // HA lets the JobManager recover its job from the last checkpoint after a crash, and lets the operator
+          // fall back to the last checkpoint when an upgrade finds the job unhealthy.
+          'high-availability.type': 'kubernetes',
+          'high-availability.storageDir': state('ha'),
+          'execution.checkpointing.dir': state('checkpoints'),
+          'execution.checkpointing.savepoint-dir': state('savepoints'),
+          'execution.checkpointing.interval': `${config.flink.checkpointIntervalMs}ms`,
+          'restart-strategy.type': 'exponential-delay',
+        },
+        podTemplate: {
+          spec: {
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: FLINK_UID,
+              runAsGroup: FLINK_UID,
+              fsGroup: FLINK_UID,
+            },
+            containers: [
+              {
+                name: FLINK_MAIN_CONTAINER,
+                // The image's entrypoint rewrites files under /opt/flink/conf: the root filesystem stays writable.
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  runAsNonRoot: true,
+                  runAsUser: FLINK_UID,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMounts: [
+                  { name: 'sql', mountPath: SQL_MOUNT_DIR, readOnly: true },
+                  { name: 'state', mountPath: FLINK_STATE_DIR },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'sql', configMap: { name: n.flink.sqlConfigMap } },
+              { name: 'state', persistentVolumeClaim: { claimName: n.flink.stateClaim } },
+            ],
+          },
+        },
+        // The operator merges this into podTemplate by list index: one container each, the same one.
+        // Only the JobManager runs the runner's main, which fills the placeholders: only it gets the secret.
+        jobManager: {
+          replicas: 1,
+          resource: { cpu: f.jobManagerCpu, memory: f.jobManagerMemory },
+          podTemplate: {
+            spec: {
+              containers: [
+                {
+                  name: FLINK_MAIN_CONTAINER,
+                  env: [
+                    { name: SQL_ENV.kafkaBootstrap, value: n.kafka.bootstrap },
+                    { name: SQL_ENV.jdbcUrl, value: n.postgres.jdbcUrl },
+                    { name: SQL_ENV.user, ...secretValue('username') },
+                    { name: SQL_ENV.password, ...secretValue('password') },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+        taskManager: { resource: { cpu: f.taskManagerCpu, memory: f.taskManagerMemory } },
+        job: {
+          jarUri: RUNNER_JAR,
+          // Detached: in application mode the JobManager owns the job; the runner's main only submits it.
+          args: ['--detached', `${SQL_MOUNT_DIR}/${SQL_FILE}`],
+          parallelism: config.flink.parallelism,
+          // A savepoint on every spec change; with HA, the last checkpoint when the job is unhealthy.
+          upgradeMode: FlinkDeploymentSpecJobUpgradeMode.SAVEPOINT,
+          state: FlinkDeploymentSpecJobState.RUNNING,
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Kafka on Strimzi: a KRaft cluster of one dual-role (controller + broker) node pool, and one KafkaTopic per
+ * topic the pipeline uses (allTopics(config)), so the topic operator creates them before any client starts.
+ */
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { allTopics, type PipelineConfig } from '../src/config/index.ts';
+import {
+  Kafka,
+  KafkaNodePool,
+  KafkaNodePoolSpecResourcesLimits,
+  KafkaNodePoolSpecResourcesRequests,
+  KafkaNodePoolSpecRoles,
+  KafkaNodePoolSpecStorageType,
+  KafkaSpecEntityOperatorTopicOperatorResourcesLimits,
+  KafkaSpecEntityOperatorTopicOperatorResourcesRequests,
+  KafkaSpecKafkaListenersType,
+  KafkaTopic,
+} from './imports/strimzi-kafka.strimzi.io.ts';
+import { names, PORTS, podLabels } from './names.ts';
+import { crdResources } from './resources.ts';
+
+/** Trade topics keep an hour: enough to replay a job restart, small enough for a laptop disk. */
+const TRADE_TOPIC_CONFIG = { 'retention.ms': 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
+/** Alerts and dead letters are few and worth reading later. */
+const KEPT_TOPIC_CONFIG = { 'retention.ms': 7 * 24 * 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
+
+/** A Kubernetes object name for a topic name (`_` and capitals are not allowed in object names). */
+export function topicObjectName(topic: string): string {
+  return topic
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+}
+
+export class KafkaChart extends Chart {
+  constructor(scope: Construct, id: string, config: PipelineConfig, props: ChartProps = {}) {
+    super(scope, id, props);
+    const n = names(config);
+    const labels = podLabels(config);
+    const k = config.kubernetes.kafka;
+    const brokers = config.kafka.replicationFactor;
+    const clusterLabel = { 'strimzi.io/cluster': n.kafka.cluster };
+
+    new KafkaNodePool(this, 'node-pool', {
+      metadata: { name: n.kafka.nodePool, labels: clusterLabel },
+      spec: {
+        replicas: brokers,
+        roles: [KafkaNodePoolSpecRoles.CONTROLLER, KafkaNodePoolSpecRoles.BROKER],
+        storage: {
+          type: KafkaNodePoolSpecStorageType.PERSISTENT_HYPHEN_CLAIM,
+          size: k.storageSize,
+          deleteClaim: true,
+        },
+        resources: crdResources(
+          k.resources,
+          KafkaNodePoolSpecResourcesLimits,
+          KafkaNodePoolSpecResourcesRequests,
+        ),
+        jvmOptions: { xms: k.heap, xmx: k.heap },
+      },
+    });
+
+    // Every internal topic gets the same replication as the data topics; with one broker that is 1, which
+    // exactly-once sinks need for the transaction state log (FACTS.md).
+    const minIsr = Math.max(1, brokers - 1);
+    new Kafka(this, 'kafka', {
+      metadata: { name: n.kafka.cluster },
+      spec: {
+        kafka: {
+          version: k.version,
+          listeners: [
+            {
+              name: 'plain',
+              port: PORTS.kafkaPlain,
+              type: KafkaSpecKafkaListenersType.INTERNAL,
+              tls: false,
+              // Strimzi turns these into its own NetworkPolicy for the listener: see namespace.ts.
+              networkPolicyPeers: [
+                { podSelector: { matchLabels: labels.producer } },
+                { podSelector: { matchLabels: labels.flink } },
+              ],
+            },
+          ],
+          config: {
+            'auto.create.topics.enable': false,
+            'default.replication.factor': brokers,
+            'min.insync.replicas': minIsr,
+            'offsets.topic.replication.factor': brokers,
+            'transaction.state.log.replication.factor': brokers,
+            'transaction.state.log.min.isr': minIsr,
+            'group.initial.rebalance.delay.ms': 0,
+          },
+        },
+        entityOperator: {
+          topicOperator: {
+            resources: crdResources(
+              { cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '384Mi' },
+              KafkaSpecEntityOperatorTopicOperatorResourcesLimits,
+              KafkaSpecEntityOperatorTopicOperatorResourcesRequests,
+            ),
+          },
+        },
+      },
+    });
+
+    const seen = new Map<string, string>();
+    for (const topic of allTopics(config)) {
+      const objectName = topicObjectName(topic.name);
+      const clash = seen.get(objectName);
+      if (clash)
+        throw new Error(`topics ${clash} and ${topic.name} map to the same KafkaTopic name ${objectName}`);
+      seen.set(objectName, topic.name);
+      const isTrades = topic.name !== config.kafka.alertsTopic && topic.name !== config.kafka.deadLetterTopic;
+      new KafkaTopic(this, `topic-${objectName}`, {
+        metadata: { name: objectName, labels: clusterLabel },
+        spec: {
+          ...(objectName === topic.name ? {} : { topicName: topic.name }),
+          partitions: topic.partitions,
+          replicas: config.kafka.replicationFactor,
+          config: isTrades ? TRADE_TOPIC_CONFIG : KEPT_TOPIC_CONFIG,
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Every name one component uses to find another, derived from the config in one place: the charts, the status
+ * command, the Tiltfile (through `charts/main.ts --settings`) and the tests read them from here.
+ */
+import type { PipelineConfig } from '../src/config/index.ts';
+
+/** Container ports of the operands, as their operators define them. */
+export const PORTS = {
+  kafkaPlain: 9092,
+  postgres: 5432,
+  /** The CloudNativePG instance manager's status endpoint, polled by the operator. */
+  postgresStatus: 8000,
+  flinkRest: 8081,
+} as const;
+
+/** The container the Flink operator puts Flink in; pod-template mounts must target this name. */
+export const FLINK_MAIN_CONTAINER = 'flink-main-container';
+/** Where the generated SQL script is mounted in the Flink pods. */
+export const SQL_MOUNT_DIR = '/opt/flink/sql';
+export const SQL_FILE = 'pipeline.sql';
+/** The runner jar the flink/Dockerfile puts in usrlib (flink/pom.xml's finalName). */
+export const RUNNER_JAR = 'local:///opt/flink/usrlib/sql-runner.jar';
+/** Checkpoints, savepoints and HA metadata: one volume, mounted at the same path on every Flink pod. */
+export const FLINK_STATE_DIR = '/flink-data';
+/** The uid the official Flink image runs as. */
+export const FLINK_UID = 9999;
+/** The uid of the `node` user in the official Node image (the producer image's USER). */
+export const PRODUCER_UID = 1000;
+
+export function names(config: PipelineConfig) {
+  const k = config.kubernetes;
+  const bootstrapService = `${k.kafka.cluster}-kafka-bootstrap`;
+  const rwService = `${k.postgres.cluster}-rw`;
+  return {
+    namespace: k.namespace,
+    kafka: {
+      cluster: k.kafka.cluster,
+      nodePool: 'dual-role',
+      bootstrap: `${bootstrapService}.${k.namespace}.svc:${PORTS.kafkaPlain}`,
+    },
+    postgres: {
+      cluster: k.postgres.cluster,
+      appSecret: `${k.postgres.cluster}-app`,
+      /** The ConfigMap with the bootstrap DDL. */
+      schemaConfigMap: `${k.postgres.cluster}-schema`,
+      schemaKey: 'schema.sql',
+      jdbcUrl: `jdbc:postgresql://${rwService}.${k.namespace}.svc:${PORTS.postgres}/${k.postgres.database}`,
+    },
+    flink: {
+      deployment: k.flink.name,
+      restService: `${k.flink.name}-rest`,
+      serviceAccount: `${k.flink.name}`,
+      sqlConfigMap: `${k.flink.name}-sql`,
+      stateClaim: `${k.flink.name}-state`,
+    },
+    producer: {
+      deployment: k.producer.name,
+      serviceAccount: k.producer.name,
+      metricsService: `${k.producer.name}-metrics`,
+    },
+    images: {
+      producer: `${k.producer.image}:${k.imageTag}`,
+      flink: `${k.flink.image}:${k.imageTag}`,
+    },
+  };
+}
+export type Names = ReturnType<typeof names>;
+
+/** Pod labels the NetworkPolicies select on. Strimzi, CloudNativePG and the Flink operator set the operands'. */
+export function podLabels(config: PipelineConfig) {
+  const n = names(config);
+  return {
+    producer: { 'app.kubernetes.io/name': n.producer.deployment },
+    /** Set by the Flink operator on the JobManager and TaskManager pods. */
+    flink: { app: n.flink.deployment, type: 'flink-native-kubernetes' },
+    /** Set by Strimzi on the broker pods. */
+    kafka: { 'strimzi.io/cluster': n.kafka.cluster, 'strimzi.io/kind': 'Kafka' },
+    /** Set by CloudNativePG on the instance pods. */
+    postgres: { 'cnpg.io/cluster': n.postgres.cluster },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The producer: a Deployment of N identical pods, each producing config.producer.rate trades per second, and
+ * a Service for their /metrics. The pods get the whole config they need as environment variables (the config's
+ * own env names), so a pod runs with exactly the config the manifests were generated from.
+ */
+import { Chart, type ChartProps, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { configFields, type PipelineConfig } from '../src/config/index.ts';
+import { names, PRODUCER_UID, podLabels } from './names.ts';
+import { containerResources } from './resources.ts';
+
+/** The config sections the producer reads; the rest (flink, windows, kubernetes...) is not its business. */
+const PRODUCER_SECTIONS = new Set(['profile', 'logLevel', 'market', 'producer', 'kafka']);
+
+function envValue(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+/**
+ * The producer's environment: every field of its config sections under the config's env name, with the
+ * brokers pointing at the in-cluster bootstrap Service. The instance id is left unset: each pod takes POD_NAME.
+ */
+export function producerEnv(config: PipelineConfig): Record<string, string> {
+  const n = names(config);
+  const env: Record<string, string> = {};
+  for (const { path, env: name } of configFields()) {
+    if (!PRODUCER_SECTIONS.has(path[0] as string)) continue;
+    let value: unknown = config;
+    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (value === undefined) continue;
+    env[name] = envValue(value);
+  }
+  env.KAFKA_BROKERS = n.kafka.bootstrap;
+  return env;
+}
+
+export class ProducerChart extends Chart {
+  constructor(scope: Construct, id: string, config: PipelineConfig, props: ChartProps = {}) {
+    super(scope, id, props);
+    const n = names(config);
+    const k = config.kubernetes.producer;
+    const port = config.producer.metricsPort;
+    const labels = podLabels(config).producer;
+
+    const deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: { name: n.producer.deployment },
+      replicas: k.replicas,
+      select: false,
+      podMetadata: { labels },
+      serviceAccount: kplus.ServiceAccount.fromServiceAccountName(this, 'sa', n.producer.serviceAccount),
+      automountServiceAccountToken: false,
+      securityContext: { ensureNonRoot: true, user: PRODUCER_UID, group: PRODUCER_UID },
+      // The producer flushes its in-flight batches on SIGTERM.
+      terminationGracePeriod: Duration.seconds(30),
+      containers: [
+        {
+          name: 'producer',
+          image: n.images.producer,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          ports: [{ name: 'metrics', number: port }],
+          envVariables: {
+            ...Object.fromEntries(
+              Object.entries(producerEnv(config)).map(([name, v]) => [name, kplus.EnvValue.fromValue(v)]),
+            ),
+            POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+          },
+          resources: containerResources(k.resources),
+          securityContext: {
+            ensureNonRoot: true,
+            user: PRODUCER_UID,
+            group: PRODUCER_UID,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+          },
+          liveness: kplus.Probe.fromHttpGet('/healthz', {
+            port,
+            periodSeconds: Duration.seconds(10),
+            failureThreshold: 3,
+          }),
+          readiness: kplus.Probe.fromHttpGet('/readyz', {
+            port,
+            periodSeconds: Duration.seconds(5),
+            failureThreshold: 2,
+          }),
+        },
+      ],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels }));
+
+    new kplus.Service(this, 'metrics', {
+      metadata: { name: n.producer.metricsService, labels },
+      type: kplus.ServiceType.CLUSTER_IP,
+      selector: kplus.Pods.select(this, 'producer-pods', { labels }),
+      ports: [{ name: 'metrics', port, targetPort: port }],
+    });
+  }
+}
