@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LocalStack } from '../src/local/stack.ts';
-import { TRADES_TABLE } from '../src/schema/index.ts';
+import { columnsOf, TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedAlerts, expectedWindows, type WindowRow } from './pipeline-expected.ts';
 import { injectRaw, produce, readTopic, replayConfig, replayTrades, until } from './pipeline-helpers.ts';
 
@@ -89,6 +89,11 @@ describe('pipeline on the local stack (at-least-once)', () => {
     assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());
     const thresholds = new Map(expected.map((a) => [key(a), a.threshold]));
     for (const a of alerts) assert.equal(a.threshold, thresholds.get(key(a)), key(a));
+    // Each alert carries its whole trade, whichever rule raised it.
+    const byId = new Map(trades.map((t) => [t.trade_id, t]));
+    const names = columnsOf(config.profile).map((c) => c.name);
+    const pick = (row: object) => names.map((n) => (row as Record<string, unknown>)[n]);
+    for (const a of alerts) assert.deepEqual(pick(a), pick(byId.get(a.trade_id) ?? {}), key(a));
   });
 
   it('computes trade_vwap_1m equal to the windows computed here, exactly', async () => {
