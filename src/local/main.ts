@@ -21,6 +21,9 @@ const program = new Command('start')
   .parse();
 const flags = program.opts<{ profile?: string; rate?: string; delivery?: string; duration?: string }>();
 
+/** How long a clean stop waits for the job to store the producer's last trades. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
 const tail = async (file: string) =>
   (await readFile(file, 'utf8').catch(() => ''))
     .trim()
@@ -117,8 +120,16 @@ await runMain(async () => {
       producer.once('exit', () => r(clearTimeout(timer)));
     });
   }
-  // Let Flink take in what the producer flushed last, then read the final figures.
-  const final = await stack.counts().catch(() => last);
+  // On a clean stop, let the job store what the producer flushed last, so the summary adds up.
+  let final = await stack.counts().catch(() => last);
+  const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
+  while (exitCode === 0 && final && final.storedTrades < final.produced && Date.now() < drainUntil) {
+    process.stderr.write(
+      `waiting for the job to store the last ${final.produced - final.storedTrades} trades\n`,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    final = await stack.counts().catch(() => final);
+  }
   await stack.stop();
   const seconds = (Date.now() - started) / 1000;
   const average = final ? final.produced / ((Date.now() - producing) / 1000) : 0;
