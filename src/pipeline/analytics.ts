@@ -3,7 +3,15 @@
  * analytics, not trade columns, so they live here rather than in the schema; the ticker and price types still
  * come from the schema.
  */
-import { columnsOf, type ProfileName, postgresType } from '../schema/index.ts';
+import {
+  type Column,
+  columnsOf,
+  decimal,
+  instant,
+  integer,
+  type ProfileName,
+  postgresTableDdl,
+} from '../schema/index.ts';
 
 export const VWAP_TABLE = 'trade_vwap_1m';
 
@@ -16,28 +24,38 @@ export const ALERT_RULES = {
 } as const;
 export type AlertRule = (typeof ALERT_RULES)[keyof typeof ALERT_RULES];
 
-function columnType(profile: ProfileName, name: string): string {
+/** The trade column `name` of the profile, renamed and described for the VWAP table (same type). */
+function fromTradeColumn(profile: ProfileName, name: string, as: string, description: string): Column {
   const column = columnsOf(profile).find((c) => c.name === name);
   if (!column) throw new Error(`the ${profile} schema has no column ${name}`);
-  return postgresType(column.type);
+  return { ...column, name: as, description };
 }
 
-/** PostgreSQL DDL of the VWAP table, idempotent; the upsert key matches the Flink sink's primary key. */
+/** The VWAP table's columns: the one list both its PostgreSQL and its Flink definitions derive from. */
+export function vwapColumns(profile: ProfileName): readonly Column[] {
+  const price = (name: string, description: string) => fromTradeColumn(profile, 'price', name, description);
+  return [
+    fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
+    instant('window_start', 'Start of the tumbling event-time window, UTC'),
+    instant('window_end', 'End of the window (exclusive), UTC'),
+    decimal(20, 8)('vwap', 'Volume-weighted average price: notional / total volume'),
+    decimal(38, 4)('notional', 'Sum of price times volume in the window, USD'),
+    integer('total_volume', 'Shares traded in the window'),
+    integer('trade_count', 'Trades in the window'),
+    price('open_price', 'Price of the first trade in event time'),
+    price('high_price', 'Highest trade price'),
+    price('low_price', 'Lowest trade price'),
+    price('close_price', 'Price of the last trade in event time'),
+  ];
+}
+
+/** The VWAP table's upsert key, in PostgreSQL and in the Flink sink alike. */
+export const VWAP_KEY = ['ticker', 'window_start'] as const;
+
+/** PostgreSQL DDL of the VWAP table, idempotent. */
 export function vwapTableDdl(profile: ProfileName): string {
-  const price = columnType(profile, 'price');
-  return `CREATE TABLE IF NOT EXISTS ${VWAP_TABLE} (
-  ticker ${columnType(profile, 'ticker')} NOT NULL,
-  window_start timestamp(3) NOT NULL,
-  window_end timestamp(3) NOT NULL,
-  vwap numeric(20,8) NOT NULL,
-  notional numeric(38,4) NOT NULL,
-  total_volume bigint NOT NULL,
-  trade_count bigint NOT NULL,
-  open_price ${price} NOT NULL,
-  high_price ${price} NOT NULL,
-  low_price ${price} NOT NULL,
-  close_price ${price} NOT NULL,
-  PRIMARY KEY (ticker, window_start)
-);
-COMMENT ON TABLE ${VWAP_TABLE} IS 'Per ticker and tumbling event-time window: volume-weighted average price, volume, count, OHLC';`;
+  return [
+    postgresTableDdl(vwapColumns(profile), VWAP_TABLE, VWAP_KEY),
+    `COMMENT ON TABLE ${VWAP_TABLE} IS 'Per ticker and tumbling event-time window: volume-weighted average price, volume, count, OHLC';`,
+  ].join('\n');
 }

@@ -12,7 +12,7 @@ import {
   TRADE_KEY,
   TRADES_TABLE,
 } from '../schema/index.ts';
-import { ALERT_RULES, VWAP_TABLE } from './analytics.ts';
+import { ALERT_RULES, VWAP_KEY, VWAP_TABLE, vwapColumns } from './analytics.ts';
 
 /** Environment variables the script needs at run time (the runner fails naming any that is missing). */
 export const SQL_ENV = {
@@ -107,6 +107,13 @@ function storedValue(c: Column): string {
   return c.type.kind === 'timestamp'
     ? `CAST(TO_TIMESTAMP_LTZ(${id(c.name)}, 3) AS TIMESTAMP(3))`
     : id(c.name);
+}
+
+/** Column definitions of a JDBC sink table, as stored. */
+function storedColumns(columns: readonly Column[]): string {
+  return columns
+    .map((c) => `  ${id(c.name)} ${flinkType(c.type)}${c.nullable ? '' : ' NOT NULL'}`)
+    .join(',\n');
 }
 
 function wireType(c: Column): string {
@@ -225,23 +232,13 @@ SELECT ticker, price, volume, event_time,
 FROM trades;
 
 CREATE TABLE ${TRADES_TABLE} (
-${columns.map((c) => `  ${id(c.name)} ${flinkType(c.type)}${c.nullable ? '' : ' NOT NULL'}`).join(',\n')},
+${storedColumns(columns)},
   PRIMARY KEY (${TRADE_KEY}) NOT ENFORCED
 ) ${jdbcSink(TRADES_TABLE)};
 
 CREATE TABLE ${VWAP_TABLE} (
-  ticker STRING NOT NULL,
-  window_start TIMESTAMP(3) NOT NULL,
-  window_end TIMESTAMP(3) NOT NULL,
-  vwap DECIMAL(20, 8) NOT NULL,
-  notional DECIMAL(38, 4) NOT NULL,
-  total_volume BIGINT NOT NULL,
-  trade_count BIGINT NOT NULL,
-  open_price DECIMAL(12, 4) NOT NULL,
-  high_price DECIMAL(12, 4) NOT NULL,
-  low_price DECIMAL(12, 4) NOT NULL,
-  close_price DECIMAL(12, 4) NOT NULL,
-  PRIMARY KEY (ticker, window_start) NOT ENFORCED
+${storedColumns(vwapColumns(config.profile))},
+  PRIMARY KEY (${VWAP_KEY.map(id).join(', ')}) NOT ENFORCED
 ) ${jdbcSink(VWAP_TABLE)};
 
 CREATE TABLE alerts (

@@ -45,6 +45,11 @@ const column =
 export const text = <const L extends number>(maxLength: L) => column({ kind: 'string', maxLength });
 export const oneOf = <const V extends readonly string[]>(...values: V) =>
   column({ kind: 'string', maxLength: Math.max(...values.map((v) => v.length)), values });
+/** Exact decimals of a given size, for derived figures such as averages and sums. */
+export const decimal = <const P extends number, const S extends number>(precision: P, scale: S) =>
+  column({ kind: 'decimal', precision, scale });
+/** A 64-bit integer with no lower bound, for sums and counts computed by the pipeline. */
+export const integer = column({ kind: 'bigint' });
 export const price = column({ kind: 'decimal', precision: 12, scale: 4, min: 0, exclusiveMin: true });
 export const amount = column({ kind: 'decimal', precision: 20, scale: 4, min: 0 });
 export const quantity = column({ kind: 'bigint', min: 0 });

@@ -82,13 +82,17 @@ function postgresCheck(c: Column): string | undefined {
   return undefined;
 }
 
-/** CREATE TABLE for the trade columns, idempotent, with checks and column comments. */
-export function postgresTableDdl(columns: readonly Column[], table = TRADES_TABLE): string {
+/** CREATE TABLE for the columns, idempotent, with checks, the primary key and column comments. */
+export function postgresTableDdl(
+  columns: readonly Column[],
+  table = TRADES_TABLE,
+  key: readonly string[] = [TRADE_KEY],
+): string {
   const lines = columns.map((c) => {
     const check = postgresCheck(c);
     return `  ${c.name} ${postgresType(c.type)}${c.nullable ? '' : ' NOT NULL'}${check ? ` CHECK (${check})` : ''}`;
   });
-  lines.push(`  PRIMARY KEY (${TRADE_KEY})`);
+  lines.push(`  PRIMARY KEY (${key.join(', ')})`);
   const comments = columns.map((c) => `COMMENT ON COLUMN ${table}.${c.name} IS ${sqlString(c.description)};`);
   return [`CREATE TABLE IF NOT EXISTS ${table} (`, lines.join(',\n'), ');', ...comments].join('\n');
 }

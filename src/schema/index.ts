@@ -4,6 +4,7 @@ import { postgresTableDdl, recordValidator } from './derive.ts';
 import { type ProfileName, profiles } from './profiles.ts';
 
 export type { Column, ColumnType, RecordOf } from './column.ts';
+export { decimal, instant, integer } from './column.ts';
 export * from './derive.ts';
 export * from './profiles.ts';
 
