@@ -93,23 +93,29 @@ function writeUVarInt(buf: Buffer, o: number, u: number): number {
 
 const byteLength = (b: Bytes) => (b == null ? -1 : typeof b === 'string' ? Buffer.byteLength(b) : b.length);
 
-/** Size of the encoded records of a partition; fills the byte lengths of keys and values. */
+/** Slots per record in the lengths array: key bytes, value bytes, record body bytes. */
+const SLOTS = 3;
+
+/** Size of the encoded records of a partition; fills the lengths array (SLOTS per record) for writeRecords. */
 function recordsSize(messages: Message[], lengths: Int32Array): number {
   let size = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as Message;
     const k = byteLength(m.key);
     const v = byteLength(m.value);
-    lengths[2 * i] = k;
-    lengths[2 * i + 1] = v;
-    const body =
+    // attributes, timestamp delta, offset delta, key, value, header count
+    const total =
       1 +
       1 +
       sizeOfUVarInt(zigZag32(i)) +
       sizeOfUVarInt(zigZag32(k)) +
       Math.max(0, k) +
-      sizeOfUVarInt(zigZag32(v));
-    const total = body + Math.max(0, v) + 1;
+      sizeOfUVarInt(zigZag32(v)) +
+      Math.max(0, v) +
+      1;
+    lengths[SLOTS * i] = k;
+    lengths[SLOTS * i + 1] = v;
+    lengths[SLOTS * i + 2] = total;
     size += sizeOfUVarInt(zigZag32(total)) + total;
   }
   return size;
@@ -126,17 +132,9 @@ function writeBytes(buf: Buffer, o: number, b: Bytes, length: number): number {
 function writeRecords(buf: Buffer, o: number, messages: Message[], lengths: Int32Array): number {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as Message;
-    const k = lengths[2 * i] as number;
-    const v = lengths[2 * i + 1] as number;
-    const total =
-      1 +
-      1 +
-      sizeOfUVarInt(zigZag32(i)) +
-      sizeOfUVarInt(zigZag32(k)) +
-      Math.max(0, k) +
-      sizeOfUVarInt(zigZag32(v)) +
-      Math.max(0, v) +
-      1;
+    const k = lengths[SLOTS * i] as number;
+    const v = lengths[SLOTS * i + 1] as number;
+    const total = lengths[SLOTS * i + 2] as number;
     o = writeUVarInt(buf, o, zigZag32(total));
     buf[o++] = 0; // attributes
     buf[o++] = 0; // timestamp delta: kafkajs stamps every record of a batch alike when none has a timestamp
@@ -181,7 +179,7 @@ async function encodeProduce(args: ProduceArgs, parts: Part[][]): Promise<Encode
   for (let t = 0; t < topicData.length; t++) {
     size += 2 + Buffer.byteLength((topicData[t] as TopicData).topic) + 4;
     for (const part of parts[t] as Part[]) {
-      const lengths = new Int32Array(2 * part.messages.length);
+      const lengths = new Int32Array(SLOTS * part.messages.length);
       part.recordsSize = recordsSize(part.messages, lengths);
       part.lengths = lengths;
       if (codec) {
