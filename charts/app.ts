@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { App, type Chart, YamlOutputType } from 'cdk8s';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { VWAP_TABLE } from '../src/pipeline/analytics.ts';
+import { VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
 import { FlinkChart, flinkVersion } from './flink.ts';
 import { KafkaChart } from './kafka.ts';

@@ -116,8 +116,16 @@ for (const [label, config] of configs) {
         topics
           .map((t) => ({ name: topicName(t), partitions: get<number>(t, 'spec', 'partitions') }))
           .sort(byName),
-        allTopics(config).sort(byName),
+        allTopics(config)
+          .map(({ name, partitions }) => ({ name, partitions }))
+          .sort(byName),
       );
+      // Topic configs the pipeline relies on (the broker's append time on trade topics) are declared.
+      for (const spec of allTopics(config)) {
+        const topic = topics.find((t) => topicName(t) === spec.name);
+        for (const [key, value] of Object.entries(spec.config ?? {}))
+          assert.equal(get<string>(topic, 'spec', 'config', key), value, `${spec.name} ${key}`);
+      }
       for (const t of topics) {
         assert.match(t.metadata.name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
         assert.equal(t.metadata.labels?.['strimzi.io/cluster'], n.kafka.cluster);

@@ -21,7 +21,7 @@ import { names, PORTS, podLabels } from './names.ts';
 import { crdResources } from './resources.ts';
 
 /** Trade topics keep an hour: enough to replay a job restart, small enough for a laptop disk. */
-const TRADE_TOPIC_CONFIG = { 'retention.ms': 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
+const TRADE_RETENTION = { 'retention.ms': 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
 /** Alerts and dead letters are few and worth reading later. */
 const KEPT_TOPIC_CONFIG = { 'retention.ms': 7 * 24 * 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
 
@@ -118,7 +118,7 @@ export class KafkaChart extends Chart {
           ...(objectName === topic.name ? {} : { topicName: topic.name }),
           partitions: topic.partitions,
           replicas: config.kafka.replicationFactor,
-          config: isTrades ? TRADE_TOPIC_CONFIG : KEPT_TOPIC_CONFIG,
+          config: { ...(isTrades ? TRADE_RETENTION : KEPT_TOPIC_CONFIG), ...topic.config },
         },
       });
     }

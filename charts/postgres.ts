@@ -7,8 +7,7 @@ import { Chart, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { VWAP_TABLE, vwapTableDdl } from '../src/pipeline/analytics.ts';
-import { TRADES_TABLE, tradesTableDdl } from '../src/schema/index.ts';
+import { postgresDdl, postgresTables } from '../src/pipeline/analytics/index.ts';
 import {
   Cluster,
   ClusterSpecResourcesLimits,
@@ -23,13 +22,11 @@ import { crdResources } from './resources.ts';
  */
 export function bootstrapSql(config: PipelineConfig): string {
   const owner = config.kubernetes.postgres.owner;
+  const tables = postgresTables(config.profile);
   return [
     '-- tradestream tables: generated from src/schema and src/pipeline by charts/postgres.ts; do not edit.',
-    tradesTableDdl(config.profile),
-    '',
-    vwapTableDdl(config.profile),
-    '',
-    ...[TRADES_TABLE, VWAP_TABLE].map((table) => `ALTER TABLE ${table} OWNER TO ${owner};`),
+    ...tables.flatMap((table) => [postgresDdl(table), '']),
+    ...tables.map((table) => `ALTER TABLE ${table.name} OWNER TO ${owner};`),
     '',
   ].join('\n');
 }

@@ -3,7 +3,7 @@
  * rules and the VWAP windows, in exact decimal arithmetic (BigInt on scaled integers).
  */
 import type { PipelineConfig } from '../src/config/index.ts';
-import { ALERT_RULES, type AlertRule } from '../src/pipeline/analytics.ts';
+import { ALERT_RULES, type AlertRuleName as AlertRule } from '../src/pipeline/analytics/index.ts';
 
 /** The fields of a trade the analytics read (both schema profiles have them). */
 export interface TradeFacts {

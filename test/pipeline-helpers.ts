@@ -8,6 +8,7 @@ import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } fr
 import { javaBinary, PROJECT_ROOT, resolveJars } from '../src/local/maven.ts';
 import type { LocalStack } from '../src/local/stack.ts';
 import { tradeAt } from '../src/market/index.ts';
+import { LATE_TRADES_TABLE } from '../src/pipeline/analytics/index.ts';
 import type { TradeFacts } from './pipeline-expected.ts';
 
 export const INSTANCE_ID = 'replay-1';
@@ -53,6 +54,17 @@ export async function produce(stack: LocalStack, count: number, rate = 0): Promi
   if (code !== 0) throw new Error(`producer exited with ${code}: ${output}`);
 }
 
+/** The trade ids the job recorded as late (after their window closed): in stock_trades, in no window. */
+export async function lateTradeIds(stack: LocalStack): Promise<Set<string>> {
+  const db = await stack.postgres.client();
+  try {
+    const { rows } = await db.query<{ trade_id: string }>(`SELECT trade_id FROM ${LATE_TRADES_TABLE}`);
+    return new Set(rows.map((r) => r.trade_id));
+  } finally {
+    await db.end();
+  }
+}
+
 /** Polls until `check` returns true (it may throw to fail fast). */
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -62,23 +74,38 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
-/** Every record of a topic from the beginning until `expected` arrived and the topic stayed quiet for `quietMs`. */
+/** Every JSON record of a topic from the beginning until `expected` arrived and the topic stayed quiet. */
 export async function readTopic<T>(
   stack: LocalStack,
   topic: string,
   expected: number,
-  { quietMs = 3_000, timeoutMs = 180_000 } = {},
+  options: { quietMs?: number; timeoutMs?: number } = {},
 ): Promise<T[]> {
+  const raw = await readTopicRaw(stack, topic, expected, options);
+  return raw.map((r) => JSON.parse(r.value?.toString() ?? 'null') as T);
+}
+
+interface RawRecord {
+  value: Buffer | null;
+  headers?: Record<string, Buffer | undefined>;
+}
+
+async function readTopicRaw(
+  stack: LocalStack,
+  topic: string,
+  expected: number,
+  { quietMs = 3_000, timeoutMs = 180_000 } = {},
+): Promise<RawRecord[]> {
   const kafka = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `test-${topic}-${Date.now()}` });
-  const records: T[] = [];
+  const records: RawRecord[] = [];
   let last = Date.now();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        records.push(JSON.parse(message.value?.toString() ?? 'null') as T);
+        records.push({ value: message.value, headers: message.headers as RawRecord['headers'] });
         last = Date.now();
       },
     });
@@ -95,18 +122,53 @@ export async function readTopic<T>(
   return records;
 }
 
-/** Writes raw records (malformed on purpose) to the first trade topic. */
-export async function injectRaw(stack: LocalStack, payloads: string[]): Promise<void> {
+/** Writes raw records (malformed on purpose; null is a tombstone) to a trade topic (the first by default). */
+export async function injectRaw(
+  stack: LocalStack,
+  payloads: (string | Uint8Array | null)[],
+  topic = tradeTopics(stack.config)[0] as string,
+): Promise<void> {
   const producer = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   try {
     await producer.send({
-      topic: tradeTopics(stack.config)[0] as string,
-      messages: payloads.map((value) => ({ key: 'malformed', value })),
+      topic,
+      messages: payloads.map((value) => ({
+        key: 'malformed',
+        value: value === null || typeof value === 'string' ? value : Buffer.from(value),
+      })),
     });
   } finally {
     await producer.disconnect();
   }
+}
+
+/** A dead letter as the topic holds it: the original bytes, and the reason and origin from its headers. */
+export interface DeadLetter {
+  payload: Buffer | null;
+  reason: string;
+  source_topic: string;
+  source_partition: number;
+  source_offset: number;
+}
+
+/** Every dead letter from the beginning, once `expected` arrived and the topic stayed quiet. */
+export async function readDeadLetters(
+  stack: LocalStack,
+  expected: number,
+  options: { quietMs?: number; timeoutMs?: number } = {},
+): Promise<DeadLetter[]> {
+  const raw = await readTopicRaw(stack, stack.config.kafka.deadLetterTopic, expected, options);
+  return raw.map(({ value, headers }) => {
+    const header = (name: string) => headers?.[name]?.toString() ?? '';
+    return {
+      payload: value,
+      reason: header('reason'),
+      source_topic: header('source_topic'),
+      source_partition: Number(header('source_partition')),
+      source_offset: Number(header('source_offset')),
+    };
+  });
 }
 
 /**

@@ -14,7 +14,8 @@ import {
 import { LocalKafka } from '../src/local/kafka.ts';
 import { MarketSimulator } from '../src/market/index.ts';
 import { encoderFor, TradeProducer } from '../src/producer/index.ts';
-import { tradeValidator } from '../src/schema/index.ts';
+import { columnsOf, tradeValidator } from '../src/schema/index.ts';
+import { checkTrade } from '../src/schema/strict.ts';
 import { checkExactlyOnce, readTopics } from './producer-helpers.ts';
 
 function configFor(
@@ -66,6 +67,7 @@ describe('producer on a real broker', { timeout: 360_000 }, () => {
       const sim = new MarketSimulator(config);
       const encode = encoderFor(profile);
       const validate = tradeValidator(profile);
+      const columns = columnsOf(profile);
       checkExactlyOnce(records, summary.instanceId, total);
       const topicsUsed = new Set<string>();
       for (const r of records) {
@@ -78,6 +80,8 @@ describe('producer on a real broker', { timeout: 360_000 }, () => {
           result.success,
           `trade ${n}: ${result.error?.issues[0]?.path} ${result.error?.issues[0]?.message}`,
         );
+        // And the strict check of the Flink source, over the record's bytes.
+        assert.equal(checkTrade(Buffer.from(r.value, 'utf8'), columns).reason, null, `trade ${n}`);
         assert.equal(r.key, trade.ticker);
         assert.equal(r.topic, topicForTicker(trade.ticker, tradeTopics(config)));
         topicsUsed.add(r.topic);

@@ -23,100 +23,116 @@ const list = () =>
   );
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'letters, digits, ".", "_" or "-"');
 
-export const configSchema = z.object({
-  profile: z.enum(PROFILE_NAMES).default('narrow'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+export const configSchema = z
+  .object({
+    profile: z.enum(PROFILE_NAMES).default('narrow'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
-  market: z
-    .object({
-      seed: int().default(42),
-      tickerCount: int().min(1).max(5000).default(500),
-      /** Zipf exponent of ticker activity: higher means a few hot tickers dominate more. */
-      tickerSkew: num().min(0).max(3).default(1.1),
-      /** Fraction of trades that are block trades from the heavy tail (the high-volume alerts). */
-      blockTradeRate: num().min(0).max(1).default(0.002),
-      outOfOrderFraction: num().min(0).max(1).default(0.01),
-      /** Out-of-order trades are stamped up to this far in the past (within the watermark bound). */
-      outOfOrderMaxMs: int().min(0).default(2_000),
-      lateFraction: num().min(0).max(1).default(0.0005),
-      /** Late trades are stamped this far in the past: beyond the watermark, so their window has closed. */
-      lateByMs: int().min(0).default(60_000),
-    })
-    .prefault({}),
+    market: z
+      .object({
+        seed: int().default(42),
+        tickerCount: int().min(1).max(5000).default(500),
+        /** Zipf exponent of ticker activity: higher means a few hot tickers dominate more. */
+        tickerSkew: num().min(0).max(3).default(1.1),
+        /** Fraction of trades that are block trades from the heavy tail (the high-volume alerts). */
+        blockTradeRate: num().min(0).max(1).default(0.002),
+        outOfOrderFraction: num().min(0).max(1).default(0.01),
+        /** Out-of-order trades are stamped up to this far in the past (within the watermark bound). */
+        outOfOrderMaxMs: int().min(0).default(2_000),
+        lateFraction: num().min(0).max(1).default(0.0005),
+        /** Late trades are stamped this far in the past: beyond the watermark, so their window has closed. */
+        lateByMs: int().min(0).default(60_000),
+      })
+      .prefault({}),
 
-  producer: z
-    .object({
-      /** Target trades per second per producer instance; 0 means as fast as Kafka takes them. */
-      rate: num().min(0).default(1_000),
-      /** live: wall-clock timestamps; replay: a synthetic clock from replayStart, as fast as allowed. */
-      mode: z.enum(['live', 'replay']).default('live'),
-      replayStart: z.coerce.date().default(new Date('2026-01-05T14:30:00Z')),
-      /** Event-time density of replay mode: trades per second of synthetic time. */
-      replayTradesPerSecond: num().positive().default(1_000),
-      /** Stop after this many trades (0: run until stopped). */
-      maxTrades: int().min(0).default(0),
-      /** Unique per instance; defaults to POD_NAME or HOSTNAME. */
-      instanceId: z
-        .string()
-        .regex(/^[a-zA-Z0-9._-]{1,40}$/, 'letters, digits, ".", "_" or "-", at most 40')
-        .optional(),
-      batchSize: int().min(1).max(100_000).default(2_000),
-      /** Bytes per partition per request (before compression): below the broker's max.message.bytes (1 MiB). */
-      batchBytes: int().min(1_024).max(100_000_000).default(900_000),
-      lingerMs: int().min(0).max(10_000).default(10),
-      maxInFlight: int().min(1).max(64).default(8),
-      compression: z.enum(['none', 'gzip', 'lz4', 'zstd']).default('none'),
-      acks: z.enum(['all', 'leader', 'none']).default('all'),
-      idempotent: bool().default(true),
-      metricsPort: int().min(0).max(65_535).default(9464),
-    })
-    .prefault({}),
+    producer: z
+      .object({
+        /** Target trades per second per producer instance; 0 means as fast as Kafka takes them. */
+        rate: num().min(0).default(1_000),
+        /** live: wall-clock timestamps; replay: a synthetic clock from replayStart, as fast as allowed. */
+        mode: z.enum(['live', 'replay']).default('live'),
+        replayStart: z.coerce.date().default(new Date('2026-01-05T14:30:00Z')),
+        /** Event-time density of replay mode: trades per second of synthetic time. */
+        replayTradesPerSecond: num().positive().default(1_000),
+        /** Stop after this many trades (0: run until stopped). */
+        maxTrades: int().min(0).default(0),
+        /** Unique per instance; defaults to POD_NAME or HOSTNAME. */
+        instanceId: z
+          .string()
+          .regex(/^[a-zA-Z0-9._-]{1,40}$/, 'letters, digits, ".", "_" or "-", at most 40')
+          .optional(),
+        batchSize: int().min(1).max(100_000).default(2_000),
+        /** Bytes per partition per request (before compression): below the broker's max.message.bytes (1 MiB). */
+        batchBytes: int().min(1_024).max(100_000_000).default(900_000),
+        lingerMs: int().min(0).max(10_000).default(10),
+        maxInFlight: int().min(1).max(64).default(8),
+        compression: z.enum(['none', 'gzip', 'lz4', 'zstd']).default('none'),
+        acks: z.enum(['all', 'leader', 'none']).default('all'),
+        idempotent: bool().default(true),
+        metricsPort: int().min(0).max(65_535).default(9464),
+      })
+      .prefault({}),
 
-  kafka: z
-    .object({
-      brokers: list().default(['127.0.0.1:9092']),
-      clientId: z.string().default('tradestream'),
-      tradeTopicCount: int().min(1).max(1_000).default(8),
-      tradeTopicPrefix: topicName().default('trades'),
-      partitionsPerTopic: int().min(1).max(1_000).default(6),
-      replicationFactor: int().min(1).max(5).default(1),
-      alertsTopic: topicName().default('alerts'),
-      deadLetterTopic: topicName().default('trades-dlq'),
-    })
-    .prefault({}),
+    kafka: z
+      .object({
+        brokers: list().default(['127.0.0.1:9092']),
+        clientId: z.string().default('tradestream'),
+        tradeTopicCount: int().min(1).max(1_000).default(8),
+        tradeTopicPrefix: topicName().default('trades'),
+        partitionsPerTopic: int().min(1).max(1_000).default(6),
+        replicationFactor: int().min(1).max(5).default(1),
+        alertsTopic: topicName().default('alerts'),
+        deadLetterTopic: topicName().default('trades-dlq'),
+      })
+      .prefault({}),
 
-  alerts: z
-    .object({
-      /** The seed's rule: a single trade above this many shares. */
-      volumeThreshold: int().min(1).default(10_000),
-      /** The relative rule: volume at least this many times the ticker's trailing average. */
-      relativeFactor: num().min(1).default(20),
-      /** How many previous trades of the ticker make the trailing average. */
-      trailingTrades: int().min(1).max(10_000).default(100),
-    })
-    .prefault({}),
+    alerts: z
+      .object({
+        /** The seed's rule: a single trade above this many shares. */
+        volumeThreshold: int().min(1).default(10_000),
+        /** The relative rule: volume at least this many times the ticker's trailing average. */
+        relativeFactor: num().min(1).default(20),
+        /** How many previous trades of the ticker make the trailing average. */
+        trailingTrades: int().min(1).max(10_000).default(100),
+      })
+      .prefault({}),
 
-  windows: z
-    .object({
-      vwapSeconds: int().min(1).default(60),
-      /** Bound for out-of-order events: the watermark trails the highest event time by this much. */
-      watermarkDelayMs: int().min(0).default(5_000),
-      /** A source partition silent this long no longer holds the watermark back. */
-      idleTimeoutMs: int().min(0).default(10_000),
-    })
-    .prefault({}),
+    windows: z
+      .object({
+        vwapSeconds: int().min(1).default(60),
+        /** Bound for out-of-order events: the watermark trails the highest event time by this much. */
+        watermarkDelayMs: int().min(0).default(5_000),
+        /** A source partition silent this long no longer holds the watermark back. */
+        idleTimeoutMs: int().min(0).default(10_000),
+        /**
+         * A trade stamped further than this ahead of its Kafka record's (broker) time is dead-lettered. At most
+         * watermarkDelayMs - market.outOfOrderMaxMs, so that an accepted early trade cannot make the ordinary
+         * out-of-order trades behind it late (docs/strict-decoding.md).
+         */
+        maxEventAheadMs: int().min(0).default(1_000),
+      })
+      .prefault({}),
 
-  flink: z
-    .object({
-      parallelism: int().min(1).max(256).default(2),
-      checkpointIntervalMs: int().min(100).default(10_000),
-      /** Alerts sink guarantee. exactly-once adds up to one checkpoint interval of latency. */
-      deliveryGuarantee: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
-    })
-    .prefault({}),
+    flink: z
+      .object({
+        parallelism: int().min(1).max(256).default(2),
+        checkpointIntervalMs: int().min(100).default(10_000),
+        /** Alerts sink guarantee. exactly-once adds up to one checkpoint interval of latency. */
+        deliveryGuarantee: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+      })
+      .prefault({}),
 
-  kubernetes: kubernetesSchema,
-});
+    kubernetes: kubernetesSchema,
+  })
+  .superRefine((c, ctx) => {
+    const room = c.windows.watermarkDelayMs - c.market.outOfOrderMaxMs;
+    if (c.windows.maxEventAheadMs > room)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windows', 'maxEventAheadMs'],
+        message: `must be at most windows.watermarkDelayMs - market.outOfOrderMaxMs (${room}), or an early trade makes on-time trades late`,
+      });
+  });
 
 export type PipelineConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

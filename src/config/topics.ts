@@ -11,11 +11,28 @@ export function tradeTopics(config: Pick<PipelineConfig, 'kafka'>): string[] {
   );
 }
 
+/**
+ * Trade topics stamp each record with the broker's append time: the job bounds a trade's own timestamp by it
+ * (docs/strict-decoding.md), and a producer's clock cannot move that reference.
+ */
+export const TRADE_TOPIC_CONFIG = { 'message.timestamp.type': 'LogAppendTime' } as const;
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Topic configs the pipeline relies on (the charts add retention and segment sizes). */
+  config?: Readonly<Record<string, string>>;
+}
+
 /** Every topic the pipeline needs, with its partition count. */
-export function allTopics(config: Pick<PipelineConfig, 'kafka'>): { name: string; partitions: number }[] {
+export function allTopics(config: Pick<PipelineConfig, 'kafka'>): TopicSpec[] {
   const { partitionsPerTopic, alertsTopic, deadLetterTopic } = config.kafka;
   return [
-    ...tradeTopics(config).map((name) => ({ name, partitions: partitionsPerTopic })),
+    ...tradeTopics(config).map((name) => ({
+      name,
+      partitions: partitionsPerTopic,
+      config: TRADE_TOPIC_CONFIG,
+    })),
     { name: alertsTopic, partitions: partitionsPerTopic },
     { name: deadLetterTopic, partitions: 1 },
   ];

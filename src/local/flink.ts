@@ -16,6 +16,8 @@ import { CACHE_DIR, javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
+/** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
 const FLINK_DIR = join(PROJECT_ROOT, 'flink');
 const FLINK_POM = join(FLINK_DIR, 'pom.xml');
 const RUNNER_MAIN = 'dev.tradestream.flink.SqlRunner';
@@ -130,6 +132,18 @@ interface JobOverview {
   state: string;
 }
 
+/** What the job's REST API says of its health: the supervisor's and the progress line's view. */
+export interface JobHealth {
+  /** RUNNING, RESTARTING, FAILING, FAILED, ... */
+  state: string;
+  /** TaskExecutors registered with the MiniCluster: 0 means the job waits for slots that never come. */
+  taskManagers: number;
+  /** Restarts of this job since it was submitted. */
+  restarts: number;
+  /** The most recent failure's exception, one line. */
+  lastFailure?: string;
+}
+
 /** One Flink SQL job in its own MiniCluster JVM. */
 export class LocalFlinkJob {
   private child?: ChildProcess;
@@ -211,6 +225,21 @@ export class LocalFlinkJob {
     return `http://127.0.0.1:${this.restPort}`;
   }
 
+  /** CPU seconds (user + system) the job's JVM has used so far, from /proc (Linux). */
+  async cpuSeconds(): Promise<number> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return 0;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) : utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+
+  /** True once stop(), kill() or remove() was called: an exit then is no crash. */
+  get stoppedOnPurpose(): boolean {
+    return this.stopping;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -267,6 +296,32 @@ export class LocalFlinkJob {
     return this.rest<{ state: string }>(`/jobs/${this.jobId}`)
       .then((j) => j.state)
       .catch(() => undefined);
+  }
+
+  /** The job's state, task managers, restarts and last failure; undefined when the REST API does not answer. */
+  async health(): Promise<JobHealth | undefined> {
+    if (!this.jobId) return undefined;
+    const id = this.jobId;
+    try {
+      const [job, managers, metrics, exceptions] = await Promise.all([
+        this.rest<{ state: string }>(`/jobs/${id}`),
+        this.rest<{ taskmanagers: unknown[] }>('/taskmanagers'),
+        this.rest<{ id: string; value: string }[]>(`/jobs/${id}/metrics?get=numRestarts`),
+        this.rest<{ exceptionHistory?: { entries?: { exceptionName?: string; stacktrace?: string }[] } }>(
+          `/jobs/${id}/exceptions?maxExceptions=1`,
+        ),
+      ]);
+      const entry = exceptions.exceptionHistory?.entries?.[0];
+      const firstLine = entry?.stacktrace?.split('\n')[0] ?? entry?.exceptionName;
+      return {
+        state: job.state,
+        taskManagers: managers.taskmanagers.length,
+        restarts: Number(metrics.find((m) => m.id === 'numRestarts')?.value ?? 0),
+        lastFailure: firstLine?.slice(0, 300),
+      };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Completed checkpoints of this run. */

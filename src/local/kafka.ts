@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import type { TopicSpec } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
@@ -187,7 +188,7 @@ export class LocalKafka {
   }
 
   /** Creates the topics (those that exist are left alone). */
-  async createTopics(topics: { name: string; partitions: number }[]): Promise<void> {
+  async createTopics(topics: TopicSpec[]): Promise<void> {
     const admin = new Kafka({ brokers: [this.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
@@ -196,7 +197,12 @@ export class LocalKafka {
       if (missing.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: 1,
+            configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
         });
       }
     } finally {

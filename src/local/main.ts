@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig, runMain } from '../config/index.ts';
 import { logger } from '../log.ts';
-import { LocalStack, type StackCounts } from './stack.ts';
+import { type JobStatus, LocalStack, type StackCounts } from './stack.ts';
 
 const program = new Command('start')
   .description('run Kafka, PostgreSQL, the Flink job and the producer locally until Ctrl-C')
@@ -32,12 +32,21 @@ const tail = async (file: string) =>
     .map((l) => `    ${l.slice(0, 300)}`)
     .join('\n');
 
-function progressLine(c: StackCounts, perSecond: number, checkpoints: number): string {
+function progressLine(c: StackCounts, perSecond: number): string {
   return (
     `trades produced ${c.produced.toLocaleString('en-US')} (${Math.round(perSecond).toLocaleString('en-US')}/s)` +
     ` | stored ${c.storedTrades.toLocaleString('en-US')} | alerts ${c.alerts.toLocaleString('en-US')}` +
-    ` | dead letters ${c.deadLetters} | windows closed ${c.windows.toLocaleString('en-US')} | checkpoints ${checkpoints}`
+    ` | dead letters ${c.deadLetters} | windows closed ${c.windows.toLocaleString('en-US')}` +
+    ` | late ${c.lateTrades}`
   );
+}
+
+/** The job's part of the progress line: checkpoints, and anything but a healthy RUNNING, with why. */
+function jobPart(job: JobStatus, checkpoints: number): string {
+  const restarts = job.restarts + job.recoveries;
+  const trouble =
+    job.state !== 'RUNNING' ? ` | job ${job.state}: ${job.lastFailure ?? 'no failure recorded'}` : '';
+  return ` | checkpoints ${checkpoints}${restarts > 0 ? ` | job restarts ${restarts}` : ''}${trouble}`;
 }
 
 await runMain(async () => {
@@ -84,26 +93,19 @@ await runMain(async () => {
   while (!stopReason) {
     await new Promise((r) => setTimeout(r, 1_000));
     // A component that died ends the run: say which, and show the end of its log.
+    // (The stack itself replaces a Flink job whose JVM or TaskExecutor died; the line below says so.)
     if (!stack.kafka.running) stop(`Kafka broker died (log: ${join(stack.kafka.dir, 'broker.log')})`, 1);
     else if (!stack.postgres.running)
       stop(`PostgreSQL died\n${await tail(join(stack.postgres.dir, 'server.log'))}`, 1);
-    else if (!stack.flink?.running) {
-      stop(
-        `the Flink job died (${stack.flink?.exitReason})\n${await tail(join(stack.flink?.dir ?? '', 'runner.log'))}`,
-        1,
-      );
-    } else if (producerExit !== undefined)
+    else if (producerExit !== undefined)
       stop(`the producer exited with code ${producerExit}\n${await tail(producerLog)}`, 1);
     if (stopReason) break;
     try {
       const counts = await stack.counts();
       const now = Date.now();
       const rate = last ? ((counts.produced - last.produced) * 1000) / (now - lastAt) : 0;
-      const line = progressLine(
-        counts,
-        rate,
-        (await stack.flink?.completedCheckpoints().catch(() => 0)) ?? 0,
-      );
+      const checkpoints = (await stack.flink?.completedCheckpoints().catch(() => 0)) ?? 0;
+      const line = progressLine(counts, rate) + jobPart(stack.job, checkpoints);
       process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
       last = counts;
       lastAt = now;
@@ -123,9 +125,14 @@ await runMain(async () => {
   // On a clean stop, let the job store what the producer flushed last, so the summary adds up.
   let final = await stack.counts().catch(() => last);
   const drainUntil = Date.now() + DRAIN_TIMEOUT_MS;
-  while (exitCode === 0 && final && final.storedTrades < final.produced && Date.now() < drainUntil) {
+  while (
+    exitCode === 0 &&
+    final &&
+    final.storedTrades + final.deadLetters < final.produced &&
+    Date.now() < drainUntil
+  ) {
     process.stderr.write(
-      `waiting for the job to store the last ${final.produced - final.storedTrades} trades\n`,
+      `waiting for the job to store the last ${final.produced - final.storedTrades - final.deadLetters} trades\n`,
     );
     await new Promise((r) => setTimeout(r, 1_000));
     final = await stack.counts().catch(() => final);
@@ -134,7 +141,7 @@ await runMain(async () => {
   const seconds = (Date.now() - started) / 1000;
   const average = final ? final.produced / ((Date.now() - producing) / 1000) : 0;
   process.stderr.write(
-    `summary after ${seconds.toFixed(0)} s: ${final ? progressLine(final, average, 0).replace(/ \| checkpoints 0$/, '') : 'no figures'}\n` +
+    `summary after ${seconds.toFixed(0)} s: ${final ? progressLine(final, average) : 'no figures'}\n` +
       `everything stopped; producer log kept at ${producerLog}\n`,
   );
   process.exit(exitCode);

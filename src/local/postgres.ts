@@ -6,15 +6,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readdirSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { logger } from '../log.ts';
-import { vwapTableDdl } from '../pipeline/analytics.ts';
+import { postgresDdl, postgresTables } from '../pipeline/analytics/index.ts';
 import type { ProfileName } from '../schema/index.ts';
-import { tradesTableDdl } from '../schema/index.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
@@ -42,6 +41,7 @@ export class LocalPostgres {
   private child?: ChildProcess;
   private exitPromise?: Promise<number | null>;
   private stopping = false;
+  private durable = true;
 
   private constructor(
     readonly dir: string,
@@ -69,7 +69,8 @@ export class LocalPostgres {
       'UTF8',
       '--no-locale',
     ]);
-    await db.startServer(options.durable ?? true);
+    db.durable = options.durable ?? true;
+    await db.startServer();
     await db.createAppDatabase(options.profile);
     logger.info({ port: db.port, seconds: (Date.now() - started) / 1000 }, 'local PostgreSQL ready');
     return db;
@@ -131,7 +132,8 @@ export class LocalPostgres {
     }
   }
 
-  private async startServer(durable: boolean): Promise<void> {
+  private async startServer(): Promise<void> {
+    const durable = this.durable;
     const settings = {
       listen_addresses: '127.0.0.1',
       port: String(this.port),
@@ -189,8 +191,7 @@ export class LocalPostgres {
     }
     const app = await this.client();
     try {
-      await app.query(tradesTableDdl(profile));
-      await app.query(vwapTableDdl(profile));
+      for (const table of postgresTables(profile)) await app.query(postgresDdl(table));
     } finally {
       await app.end();
     }
@@ -208,6 +209,33 @@ export class LocalPostgres {
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
     await this.exitPromise;
     clearTimeout(timer);
+  }
+
+  /**
+   * SIGKILLs the postmaster, as a crash would (no shutdown checkpoint; its backends exit when they notice).
+   * Keeps the data dir: restart() recovers from the WAL.
+   */
+  async kill(): Promise<void> {
+    this.stopping = true;
+    if (!this.running) return;
+    const pid = Number((await readFile(join(this.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await this.exitPromise;
+  }
+
+  /** Starts the server again on the same port and data, after kill() or stopServer(). */
+  async restart(): Promise<void> {
+    this.stopping = false;
+    // The killed server's backends may hold its shared memory for a moment: retry until they are gone.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startServer();
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   /** Stops the server and deletes its data dir. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { allTopics, configFields, type PipelineConfig, tradeTopics } from '../config/index.ts';
 import { logger } from '../log.ts';
-import { VWAP_TABLE } from '../pipeline/analytics.ts';
+import { LATE_TRADES_TABLE, VWAP_TABLE } from '../pipeline/analytics/index.ts';
 import { pipelineSql, SQL_ENV } from '../pipeline/sql.ts';
 import { TRADES_TABLE } from '../schema/index.ts';
 import { LocalFlinkJob, latestCheckpoint } from './flink.ts';
@@ -26,6 +26,24 @@ export interface LocalStackOptions {
   kafka?: LocalKafka;
   /** false: leave the Flink job to the caller's startFlink() (e.g. after preloading the topics). */
   startFlink?: boolean;
+  /** Run this script instead of the generated pipeline (benchmarks compare a reference job this way). */
+  sql?: string;
+}
+
+/** How long the job may have no TaskExecutor before the stack replaces it (as Kubernetes replaces a pod). */
+const NO_TASK_MANAGER_MS = 10_000;
+const SUPERVISE_EVERY_MS = 2_000;
+
+/** The supervisor's view of the job, for progress lines. */
+export interface JobStatus {
+  /** The job's state from its REST API, or why there is none (e.g. "recovering"). */
+  state: string;
+  /** Restarts Flink made itself (from its checkpoint, within the JVM). */
+  restarts: number;
+  /** Times the stack replaced the job's JVM because its TaskExecutor or the JVM died. */
+  recoveries: number;
+  /** The last failure, one line: Flink's last exception or why the stack stepped in. */
+  lastFailure?: string;
 }
 
 /** Counters of what went through the pipeline, for progress lines and summaries. */
@@ -36,12 +54,23 @@ export interface StackCounts {
   deadLetters: number;
   storedTrades: number;
   windows: number;
+  /** Trades that came after their window closed: stored, counted in no window. */
+  lateTrades: number;
 }
 
 export class LocalStack {
   flink?: LocalFlinkJob;
+  /** The job as the supervisor last saw it. */
+  readonly job: JobStatus = { state: 'not started', restarts: 0, recoveries: 0 };
   private readonly admin;
   private readonly producers = new Set<ChildProcess>();
+  private supervisor?: NodeJS.Timeout;
+  /** Set while the JVM is being replaced: the supervisor then waits. */
+  private recovering?: Promise<unknown>;
+  private noTaskManagerSince?: number;
+  /** A replacement failed (e.g. a server it needs was still down): the next tick tries again. */
+  private recoveryPending = false;
+  private stopped = false;
 
   private constructor(
     readonly config: PipelineConfig,
@@ -93,22 +122,104 @@ export class LocalStack {
     const restoreFrom = restore ? await latestCheckpoint(this.checkpointDir) : undefined;
     if (restore && !restoreFrom) throw new Error(`no completed checkpoint under ${this.checkpointDir}`);
     this.flink = await LocalFlinkJob.start({
-      sql: pipelineSql(this.config),
+      sql: this.options.sql ?? pipelineSql(this.config),
       env: this.sqlEnv,
       checkpointDir: this.checkpointDir,
       restoreFrom,
       heap: this.options.flinkHeap,
     });
+    this.job.state = 'RUNNING';
+    this.supervise();
     return this.flink;
   }
 
-  /** Kills the Flink JVM (as a crash would) and starts the job again from its latest checkpoint. */
+  /**
+   * Kills the Flink JVM (as a crash would) and starts the job again from its latest checkpoint (from the
+   * committed group offsets when none completed yet).
+   */
   async crashAndRecoverFlink(): Promise<LocalFlinkJob> {
-    const old = this.flink;
-    await old?.kill();
-    const restored = await this.startFlink(true);
-    await old?.remove();
-    return restored;
+    while (this.recovering) await this.recovering;
+    const recovery = (async () => {
+      const old = this.flink;
+      await old?.kill();
+      const restore = (await latestCheckpoint(this.checkpointDir)) !== undefined;
+      const restored = await this.startFlink(restore);
+      await old?.remove();
+      return restored;
+    })();
+    this.recovering = recovery;
+    try {
+      return await recovery;
+    } finally {
+      this.recovering = undefined;
+      this.noTaskManagerSince = undefined;
+    }
+  }
+
+  /**
+   * Watches the job by its real state, not its JVM's pid: a JVM that died, or a job left without a
+   * TaskExecutor (a fatal error in a task's failure handling shuts the TaskExecutor down, and a MiniCluster
+   * never starts another), is replaced from the latest checkpoint, as Kubernetes replaces a pod.
+   */
+  private supervise(): void {
+    if (this.supervisor) return;
+    const tick = async () => {
+      if (this.stopped || this.recovering || !this.flink) return;
+      const flink = this.flink;
+      let why: string | undefined;
+      if (this.recoveryPending) {
+        why = this.job.lastFailure ?? 'the last recovery failed';
+      } else if (!flink.running) {
+        if (flink.stoppedOnPurpose) return;
+        why = `the Flink JVM died (${flink.exitReason})`;
+      } else {
+        const health = await flink.health();
+        if (this.stopped || this.recovering || flink !== this.flink) return;
+        if (health) {
+          Object.assign(this.job, {
+            state: health.state,
+            restarts: health.restarts,
+            lastFailure: health.lastFailure ?? this.job.lastFailure,
+          });
+          if (health.taskManagers > 0) this.noTaskManagerSince = undefined;
+          else this.noTaskManagerSince ??= Date.now();
+          if (
+            this.noTaskManagerSince !== undefined &&
+            Date.now() - this.noTaskManagerSince > NO_TASK_MANAGER_MS
+          )
+            why = `the job had no TaskExecutor for ${NO_TASK_MANAGER_MS / 1000} s (${health.lastFailure ?? 'no failure recorded'})`;
+        }
+      }
+      if (!why) return;
+      this.job.recoveries++;
+      this.job.state = 'recovering';
+      this.job.lastFailure = why;
+      logger.warn(
+        { why, recoveries: this.job.recoveries },
+        'replacing the Flink job JVM from its latest checkpoint',
+      );
+      await this.crashAndRecoverFlink().then(
+        () => {
+          this.recoveryPending = false;
+        },
+        (error) => {
+          this.recoveryPending = true;
+          this.job.lastFailure = `recovery failed: ${String(error).slice(0, 300)}`;
+          logger.error({ error: String(error) }, 'Flink job recovery failed; retrying');
+        },
+      );
+    };
+    const loop = () => {
+      this.supervisor = setTimeout(() => {
+        tick()
+          .catch((error) => logger.debug({ error: String(error) }, 'supervisor tick failed'))
+          .finally(() => {
+            if (!this.stopped) loop();
+          });
+      }, SUPERVISE_EVERY_MS);
+      this.supervisor.unref();
+    };
+    loop();
   }
 
   private async topicTotal(topics: string[]): Promise<number> {
@@ -123,16 +234,17 @@ export class LocalStack {
     const { alertsTopic, deadLetterTopic } = this.config.kafka;
     const db = await this.postgres.client();
     try {
-      const [trades, windows] = await Promise.all([
-        db.query<{ n: string }>(`SELECT count(*) AS n FROM ${TRADES_TABLE}`),
-        db.query<{ n: string }>(`SELECT count(*) AS n FROM ${VWAP_TABLE}`),
-      ]);
+      const { rows } = await db.query<{ trades: string; windows: string; late: string }>(
+        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${VWAP_TABLE}) AS windows,
+                (SELECT count(*) FROM ${LATE_TRADES_TABLE}) AS late`,
+      );
       return {
         produced: await this.topicTotal(tradeTopics(this.config)),
         alerts: await this.topicTotal([alertsTopic]),
         deadLetters: await this.topicTotal([deadLetterTopic]),
-        storedTrades: Number(trades.rows[0]?.n),
-        windows: Number(windows.rows[0]?.n),
+        storedTrades: Number(rows[0]?.trades),
+        windows: Number(rows[0]?.windows),
+        lateTrades: Number(rows[0]?.late),
       };
     } finally {
       await db.end();
@@ -156,6 +268,9 @@ export class LocalStack {
 
   /** Stops everything this stack started and removes its data; safe to call twice. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.supervisor);
+    await this.recovering?.catch(() => undefined);
     const errors: unknown[] = [];
     const attempt = (p: Promise<unknown> | undefined) => p?.catch((e) => errors.push(e));
     for (const producer of this.producers) producer.kill('SIGKILL');

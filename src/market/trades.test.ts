@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../config/index.ts';
-import { columnsOf, tradeValidator, type WideTrade, wideColumns } from '../schema/index.ts';
+import { encoderFor } from '../producer/encode.ts';
+import { columnsOf, narrowColumns, tradeValidator, type WideTrade, wideColumns } from '../schema/index.ts';
+import { checkTrade } from '../schema/strict.ts';
 import { BLOCK_SHARES, MarketSimulator, tradeAt } from './trades.ts';
 
 const replay = loadConfig({ env: {}, overrides: { producer: { mode: 'replay' } } });
@@ -53,6 +55,8 @@ describe('trades', () => {
   it('produces every wide column, valid against the schema', () => {
     const sim = new MarketSimulator(replay);
     const validate = tradeValidator('wide');
+    const encodeWide = encoderFor('wide');
+    const encodeNarrow = encoderFor('narrow');
     const names = wideColumns.map((c) => c.name as string);
     // Replay from the open, then later in the day and after the close, to reach every condition.
     const clocks = [undefined, Date.UTC(2026, 0, 5, 18), Date.UTC(2026, 0, 5, 22), Date.UTC(2026, 0, 6, 2)];
@@ -75,6 +79,13 @@ describe('trades', () => {
             ? ''
             : `column ${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}`,
         );
+        // The bytes the producer sends pass the strict check of the Flink source too, narrow and wide.
+        const bytes = Buffer.from(encodeWide(trade));
+        assert.equal(checkTrade(bytes, wideColumns).reason, null, `trade ${n}: ${bytes}`);
+        const narrow = Buffer.from(
+          encodeNarrow(s.trade('narrow', 'p0', n, now === undefined ? undefined : now + n)),
+        );
+        assert.equal(checkTrade(narrow, narrowColumns).reason, null, `trade ${n}: ${narrow}`);
       }
     }
   });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig, tradeTopics } from '../config/index.ts';
-import { columnsOf, PROFILE_NAMES } from '../schema/index.ts';
-import { ALERT_RULES, vwapTableDdl } from './analytics.ts';
+import { columnsOf, decodeRules, flinkWireType, PROFILE_NAMES } from '../schema/index.ts';
+import { ALERT_RULES, ANALYTICS, postgresDdl } from './analytics/index.ts';
+import { vwapWindows } from './analytics/vwap.ts';
 import { interval, pipelineSql, SQL_ENV } from './sql.ts';
 
 const config = (overrides: Parameters<typeof loadConfig>[0] = {}) => loadConfig({ env: {}, ...overrides });
@@ -20,35 +21,58 @@ describe('pipelineSql', () => {
       const sql = pipelineSql(config({ overrides: { profile } }));
       const columns = columnsOf(profile);
 
-      it('reads every trade topic raw, with event-time watermarks and an idle timeout', () => {
+      it('reads every trade topic once, through the strict decoder, with bounded event time', () => {
         const topics = tradeTopics(config());
         assert.match(sql, new RegExp(`'topic' = '${topics.join(';')}'`));
-        assert.match(sql, /'format' = 'raw'/);
+        assert.equal(sql.match(/'connector' = 'kafka',\n {2}'topic' = 'trades-\d/g)?.length, 1, 'one source');
+        assert.match(sql, /'format' = 'tradestream-json'/);
+        const rules = /'tradestream-json.rules' = '(.*)'\n/.exec(sql)?.[1] ?? '';
+        assert.deepEqual(JSON.parse(rules.replaceAll("''", "'")), decodeRules(columns));
+        assert.match(sql, /decode_reason STRING METADATA FROM 'value.reason' VIRTUAL/);
+        assert.match(sql, /payload BYTES METADATA FROM 'value.raw' VIRTUAL/);
         assert.match(
           sql,
           /WATERMARK FOR event_time AS event_time - INTERVAL '0 00:00:05.000' DAY TO SECOND\(3\)/,
         );
+        assert.match(
+          sql,
+          /source_timestamp \+ INTERVAL '0 00:00:01.000' DAY TO SECOND\(3\) THEN 'trade_timestamp is more than 1000 ms ahead/,
+        );
         assert.match(sql, /SET 'table.exec.source.idle-timeout' = '10000ms';/);
       });
 
-      it('validates and stores every schema column, and only those', () => {
-        for (const c of columns) {
-          if (!c.nullable) assert.ok(sql.includes(`THEN 'missing field ${c.name}'`), `check of ${c.name}`);
-          assert.ok(sql.includes(`\`${c.name}\``), `column ${c.name}`);
-        }
+      it('declares every schema column once in the source and stores each in stock_trades', () => {
+        const source = /CREATE TABLE trades_source \(\n([\s\S]*?)\n {2}decode_reason/.exec(sql)?.[1] ?? '';
+        assert.deepEqual(
+          source.split('\n').map((l) => l.trim().replace(/,$/, '')),
+          columns.map((c) => `\`${c.name}\` ${flinkWireType(c.type)}`),
+          'nullable physical columns, so the planner keeps the checks',
+        );
         const create = /CREATE TABLE stock_trades \(\n([\s\S]*?)\n\) WITH/.exec(sql)?.[1] ?? '';
         assert.equal(create.split('\n').length, columns.length + 1, 'one line per column and the key');
-        assert.match(create, /PRIMARY KEY \(trade_id\) NOT ENFORCED/);
+        assert.match(create, /PRIMARY KEY \(`trade_id`\) NOT ENFORCED/);
         assert.doesNotMatch(create, /TIMESTAMP_LTZ/, 'the JDBC sink cannot write TIMESTAMP_LTZ');
       });
 
-      it('puts all four INSERTs in one statement set', () => {
+      it('reads the original bytes only to dead-letter them', () => {
+        const uses = sql.split('\n').filter((l) => /\bpayload\b/.test(l));
+        assert.deepEqual(uses, [
+          "  payload BYTES METADATA FROM 'value.raw' VIRTUAL,",
+          'SELECT payload, reason, source_topic, source_partition, source_offset',
+          '  payload BYTES,',
+          "SELECT payload, MAP['reason', CAST(CAST(reason AS STRING) AS BYTES), 'source_topic', CAST(CAST(source_topic AS STRING) AS BYTES), 'source_partition', CAST(CAST(source_partition AS STRING) AS BYTES), 'source_offset', CAST(CAST(source_offset AS STRING) AS BYTES)]",
+        ]);
+        assert.doesNotMatch(sql, /json_field|JSON_VALUE/i);
+      });
+
+      it('puts every INSERT in one statement set', () => {
         const inserts = statementSet(sql);
         assert.deepEqual(
           inserts.map((s) => /INSERT INTO (\w+)/.exec(s)?.[1]),
-          ['stock_trades', 'trade_vwap_1m', 'alerts', 'dead_letters'],
+          ['stock_trades', 'trade_vwap_1m', 'late_trades', 'alerts', 'dead_letters'],
         );
-        assert.equal(sql.match(/INSERT INTO/g)?.length, 4, 'no INSERT outside the set');
+        assert.equal(ANALYTICS.length, inserts.length, 'one INSERT per registered analytic');
+        assert.equal(sql.match(/INSERT INTO/g)?.length, inserts.length, 'no INSERT outside the set');
       });
 
       it('keeps endpoints and secrets as placeholders', () => {
@@ -102,9 +126,9 @@ describe('interval', () => {
   });
 });
 
-describe('vwapTableDdl', () => {
+describe('the VWAP table', () => {
   it('keys the table on ticker and window start, with the schema types of ticker and price', () => {
-    const ddl = vwapTableDdl('narrow');
+    const ddl = postgresDdl(vwapWindows.table('narrow'));
     assert.match(ddl, /ticker varchar\(12\) NOT NULL/);
     assert.match(ddl, /open_price numeric\(12,4\) NOT NULL/);
     assert.match(ddl, /PRIMARY KEY \(ticker, window_start\)/);

@@ -5,6 +5,8 @@ import type { Column, ColumnType } from './column.ts';
 /** The table every raw trade lands in, keyed by trade_id. */
 export const TRADES_TABLE = 'stock_trades';
 export const TRADE_KEY = 'trade_id';
+/** The column that is a trade's event time (every profile has it). */
+export const TRADE_TIME = 'trade_timestamp';
 
 /** True when the number's shortest decimal form has at most `scale` decimals, as JSON will print it. */
 const hasAtMostDecimals = (value: number, scale: number) => Number(value.toFixed(scale)) === value;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { narrowColumns, postgresTableDdl, tradesTableDdl, tradeValidator, wideColumns } from './index.ts';
+import { narrowColumns, postgresTableDdl, tradeValidator, wideColumns } from './index.ts';
 
 const trade = {
   trade_id: 'p0-7',
@@ -49,7 +49,7 @@ describe('trade schema', () => {
   });
 
   it('derives a keyed PostgreSQL table with checks and comments', () => {
-    const ddl = tradesTableDdl('narrow');
+    const ddl = postgresTableDdl(narrowColumns);
     assert.match(ddl, /^CREATE TABLE IF NOT EXISTS stock_trades \(/);
     assert.match(ddl, /price numeric\(12,4\) NOT NULL CHECK \(price > 0\)/);
     assert.match(ddl, /side varchar\(4\) NOT NULL CHECK \(side IN \('BUY', 'SELL'\)\)/);

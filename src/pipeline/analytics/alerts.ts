@@ -1,0 +1,37 @@
+/**
+ * The alerts topic: every alert rule's trades in one INSERT, so the topic has one sink (one transactional id
+ * prefix in exactly-once). An alert is the whole trade (wire types, as the producer wrote it) plus `rule` and
+ * `threshold`, keyed by ticker.
+ */
+import { columnsOf, flinkWireType } from '../../schema/index.ts';
+import { id, kafkaSinkOptions } from '../flink-sql.ts';
+import type { AlertRule } from './alert-rule.ts';
+import type { Analytic } from './analytic.ts';
+import { volumeAboveThreshold } from './volume-above-threshold.ts';
+import { volumeVsTrailingAverage } from './volume-vs-trailing-average.ts';
+
+export const ALERTS_SINK = 'alerts';
+
+/** Every rule, in the order their SELECTs are unioned. */
+export const alertRules: readonly AlertRule[] = [volumeAboveThreshold, volumeVsTrailingAverage];
+
+export const alerts = {
+  name: 'alerts',
+  topic: (config) => config.kafka.alertsTopic,
+  sinkDdl(config) {
+    return `CREATE TABLE ${ALERTS_SINK} (
+${columnsOf(config.profile)
+  .map((c) => `  ${id(c.name)} ${flinkWireType(c.type)}`)
+  .join(',\n')},
+  \`rule\` STRING NOT NULL,
+  \`threshold\` DOUBLE NOT NULL
+) ${kafkaSinkOptions(config, config.kafka.alertsTopic, 'tradestream-alerts', {
+      format: 'json',
+      'key.format': 'raw',
+      'key.fields': 'ticker',
+    })};`;
+  },
+  insert(config) {
+    return `INSERT INTO ${ALERTS_SINK}\n${alertRules.map((rule) => rule.select(config)).join('\nUNION ALL\n')}`;
+  },
+} satisfies Analytic;

@@ -1,0 +1,40 @@
+/**
+ * The registry of analytics: the job's outputs, in the order of its statement set. Every list of tables and
+ * topics (local stack, charts, progress, tests) derives from this one.
+ */
+import type { PipelineConfig } from '../../config/index.ts';
+import type { ProfileName } from '../../schema/index.ts';
+import { alerts } from './alerts.ts';
+import type { Analytic, PostgresTable } from './analytic.ts';
+import { deadLetters } from './dead-letters.ts';
+import { lateTrades } from './late-trades.ts';
+import { rawTrades } from './raw-trades.ts';
+import { volumeAboveThreshold } from './volume-above-threshold.ts';
+import { volumeVsTrailingAverage } from './volume-vs-trailing-average.ts';
+import { vwapWindows } from './vwap.ts';
+
+export { ALERTS_SINK, alertRules } from './alerts.ts';
+export type { Analytic, PostgresTable } from './analytic.ts';
+export { postgresDdl } from './analytic.ts';
+export { DEAD_LETTER_HEADERS, DEAD_LETTERS_SINK } from './dead-letters.ts';
+export { LATE_TRADES_TABLE } from './late-trades.ts';
+export { VWAP_KEY, VWAP_TABLE, vwapColumns } from './vwap.ts';
+
+export const ANALYTICS: readonly Analytic[] = [rawTrades, vwapWindows, lateTrades, alerts, deadLetters];
+
+/** Every PostgreSQL table the job writes, for the profile. */
+export function postgresTables(profile: ProfileName): PostgresTable[] {
+  return ANALYTICS.flatMap((a) => (a.table ? [a.table(profile)] : []));
+}
+
+/** The rule names an alert can carry. */
+export const ALERT_RULES = {
+  absolute: volumeAboveThreshold.name,
+  relative: volumeVsTrailingAverage.name,
+} as const;
+export type AlertRuleName = (typeof ALERT_RULES)[keyof typeof ALERT_RULES];
+
+/** Every Kafka topic the job writes. */
+export function outputTopics(config: PipelineConfig): string[] {
+  return ANALYTICS.flatMap((a) => (a.topic ? [a.topic(config)] : []));
+}

@@ -1,0 +1,38 @@
+/**
+ * Trades that arrived after their VWAP window had closed, and so are in stock_trades but in no window:
+ * one row each, with the watermark they met. The windows skip exactly these (vwap.ts, windowClosed).
+ */
+import { instant, type ProfileName, TRADE_KEY, TRADE_TIME } from '../../schema/index.ts';
+import { id, jdbcSinkDdl } from '../flink-sql.ts';
+import { EVENT_TIME, TRADES_VIEW } from '../source.ts';
+import type { Analytic, PostgresTable } from './analytic.ts';
+import { fromTradeColumn, windowClosed } from './vwap.ts';
+
+export const LATE_TRADES_TABLE = 'late_trades';
+
+const table = (profile: ProfileName): PostgresTable => ({
+  name: LATE_TRADES_TABLE,
+  columns: [
+    fromTradeColumn(profile, TRADE_KEY, TRADE_KEY, 'The late trade (also in stock_trades)'),
+    fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
+    instant(TRADE_TIME, 'Execution time of the trade, UTC'),
+    instant('watermark', 'The event-time watermark when the trade arrived: at or past the end of its window'),
+  ],
+  key: [TRADE_KEY],
+  comment: 'Trades that arrived after their VWAP window closed: stored, but counted in no window',
+});
+
+export const lateTrades = {
+  name: 'late trades',
+  table,
+  sinkDdl(config) {
+    const { name, columns, key } = table(config.profile);
+    return jdbcSinkDdl(name, columns, key);
+  },
+  insert(config) {
+    return `INSERT INTO ${LATE_TRADES_TABLE}
+SELECT ${id(TRADE_KEY)}, ticker, ${EVENT_TIME}, CURRENT_WATERMARK(${EVENT_TIME})
+FROM ${TRADES_VIEW}
+WHERE ${windowClosed(config)}`;
+  },
+} satisfies Analytic;

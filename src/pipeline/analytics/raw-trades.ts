@@ -1,0 +1,26 @@
+/** Every valid trade as it was traded, upserted on trade_id: a replay after a restart rewrites the same rows. */
+import { columnsOf, type ProfileName, TRADE_KEY, TRADES_TABLE } from '../../schema/index.ts';
+import { jdbcSinkDdl, storedValue } from '../flink-sql.ts';
+import { TRADES_VIEW } from '../source.ts';
+import type { Analytic, PostgresTable } from './analytic.ts';
+
+const table = (profile: ProfileName): PostgresTable => ({
+  name: TRADES_TABLE,
+  columns: columnsOf(profile),
+  key: [TRADE_KEY],
+  comment: 'Every valid trade, once, as the producer wrote it',
+});
+
+export const rawTrades = {
+  name: 'raw trades',
+  table,
+  sinkDdl(config) {
+    const { name, columns, key } = table(config.profile);
+    return jdbcSinkDdl(name, columns, key);
+  },
+  insert(config) {
+    return `INSERT INTO ${TRADES_TABLE}
+SELECT ${columnsOf(config.profile).map(storedValue).join(', ')}
+FROM ${TRADES_VIEW}`;
+  },
+} satisfies Analytic;
