@@ -39,8 +39,17 @@ export function replayTrades(config: PipelineConfig, count: number): TradeFacts[
 }
 
 /** Runs the real producer until it has written `count` trades (optionally rate-limited) and exits. */
-export async function produce(stack: LocalStack, count: number, rate = 0): Promise<void> {
-  const child = stack.spawnProducer({ PRODUCER_MAX_TRADES: String(count), PRODUCER_RATE: String(rate) });
+export async function produce(
+  stack: LocalStack,
+  count: number,
+  rate = 0,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const child = stack.spawnProducer({
+    PRODUCER_MAX_TRADES: String(count),
+    PRODUCER_RATE: String(rate),
+    ...env,
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);

@@ -33,6 +33,10 @@ describe('pipeline config', () => {
       [{ PROFILE: 'huge' }, /^invalid config profile: .*narrow.*wide.*\(got "huge"; env PROFILE\)$/],
       [{ KAFKA_TRADE_TOPIC_COUNT: '0' }, /^invalid config kafka\.tradeTopicCount: /],
       [{ PRODUCER_COMPRESSION: 'brotli' }, /^invalid config producer\.compression: /],
+      [
+        { WINDOWS_MAX_EVENT_AHEAD_MS: '4000' },
+        /^invalid config windows\.maxEventAheadMs: must be at most windows\.watermarkDelayMs - market\.outOfOrderMaxMs \(3000\).*\(got "4000"; env WINDOWS_MAX_EVENT_AHEAD_MS\)$/,
+      ],
     ];
     for (const [env, message] of bad) {
       assert.throws(

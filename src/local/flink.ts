@@ -96,6 +96,35 @@ export async function flinkClasspath(): Promise<string> {
   return [...flink, ...connectors, runner].join(':');
 }
 
+/**
+ * The optimized plan of a script's statement set, as Flink's planner prints it (the runner's --explain: it
+ * plans and exits; no server is contacted, so placeholders may hold any value).
+ */
+export async function explainPlan(sql: string, env: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tradestream-explain-'));
+  try {
+    await writeFile(join(dir, 'pipeline.sql'), sql);
+    await writeFile(join(dir, 'log4j2.properties'), LOG4J);
+    const { stdout } = await run(
+      javaBinary(),
+      [
+        ...ADD_OPENS,
+        `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+        `-Dtradestream.flink.log=${join(dir, 'flink.log')}`,
+        '-cp',
+        await flinkClasspath(),
+        RUNNER_MAIN,
+        '--explain',
+        join(dir, 'pipeline.sql'),
+      ],
+      { env: { ...process.env, ...env }, maxBuffer: 64 << 20 },
+    );
+    return stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** The newest completed checkpoint (`chk-N` with its _metadata) under a checkpoint dir, if any. */
 export async function latestCheckpoint(checkpointDir: string): Promise<string | undefined> {
   if (!existsSync(checkpointDir)) return undefined;
@@ -316,7 +345,8 @@ export class LocalFlinkJob {
       return {
         state: job.state,
         taskManagers: managers.taskmanagers.length,
-        restarts: Number(metrics.find((m) => m.id === 'numRestarts')?.value ?? 0),
+        // NaN, never a silent 0, if Flink stops exporting the metric.
+        restarts: Number(metrics.find((m) => m.id === 'numRestarts')?.value ?? Number.NaN),
         lastFailure: firstLine?.slice(0, 300),
       };
     } catch {

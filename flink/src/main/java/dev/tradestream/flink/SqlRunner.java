@@ -18,10 +18,14 @@ import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
  * submits the statement set and, unless --detached, waits for the job (a local MiniCluster lives only as long as
  * this process). The same jar runs in the FlinkDeployment (application mode) and in the local stack.
  *
- * <p>Usage: {@code SqlRunner [--detached] [-Dkey=value ...] script.sql}. -D options are Flink configuration
- * applied before the environment is created (checkpoint dir, restore path, REST port...).
+ * <p>Usage: {@code SqlRunner [--detached | --explain] [-Dkey=value ...] script.sql}. -D options are Flink
+ * configuration applied before the environment is created (checkpoint dir, restore path, REST port...).
+ * {@code --explain} plans the statement set and prints its optimized plan to stdout instead of running it (no
+ * server is contacted: the tests read it to prove each record is decoded once).
  */
 public final class SqlRunner {
+  private static final String USAGE = "usage: SqlRunner [--detached | --explain] [-Dkey=value ...] script.sql";
+
   private SqlRunner() {}
 
   public static void main(String[] args) {
@@ -39,22 +43,25 @@ public final class SqlRunner {
 
   private static void run(String[] args) throws Exception {
     boolean detached = false;
+    boolean explain = false;
     Path script = null;
     Configuration conf = new Configuration();
     for (String arg : args) {
       if (arg.equals("--detached")) {
         detached = true;
+      } else if (arg.equals("--explain")) {
+        explain = true;
       } else if (arg.startsWith("-D") && arg.contains("=")) {
         int eq = arg.indexOf('=');
         conf.setString(arg.substring(2, eq), arg.substring(eq + 1));
       } else if (script == null && !arg.startsWith("-")) {
         script = Path.of(arg);
       } else {
-        fail(2, "unknown argument " + arg + "\nusage: SqlRunner [--detached] [-Dkey=value ...] script.sql");
+        fail(2, "unknown argument " + arg + "\n" + USAGE);
       }
     }
     if (script == null) {
-      fail(2, "usage: SqlRunner [--detached] [-Dkey=value ...] script.sql");
+      fail(2, USAGE);
     }
 
     List<SqlScript.Statement> statements;
@@ -101,6 +108,10 @@ public final class SqlRunner {
         var statementSet = tableEnv.createStatementSet();
         for (String insert : set.inserts()) {
           statementSet.addInsertSql(insert);
+        }
+        if (explain) {
+          System.out.println(statementSet.explain());
+          continue;
         }
         jobs.add(statementSet.execute());
       }
