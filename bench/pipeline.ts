@@ -42,6 +42,7 @@ const program = new Command('bench:pipeline')
   )
   .option('--shape-rounds <n>', 'rounds of the shape comparison, each reference, ours, ours, reference', '1')
   .option('--checkpoint-ms <ms>', 'checkpoint interval of the latency runs', '10000')
+  .option('--print-sql', "print the shape runs' two scripts (reference, then ours) and exit")
   .parse();
 const opts = program.opts<{
   trades: string;
@@ -51,6 +52,7 @@ const opts = program.opts<{
   only?: string;
   shapeRounds: string;
   checkpointMs: string;
+  printSql?: boolean;
 }>();
 if (opts.only !== undefined && !(PARTS as readonly string[]).includes(opts.only))
   program.error(`--only must be one of ${PARTS.join(', ')} (got ${opts.only})`);
@@ -395,6 +397,11 @@ const mean = (xs: (number | undefined)[]) => {
 const ratio = (a: number | undefined, b: number | undefined, digits = 2) =>
   a === undefined || b === undefined ? '-' : `${(a / b).toFixed(digits)}x`;
 
+if (opts.printSql) {
+  const config = benchConfig({ producer: { mode: 'replay', rate: 0 } });
+  process.stdout.write(`${referenceSql(config)}\n${pipelineSql(config, [rawTrades])}`);
+  process.exit(0);
+}
 say(
   `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min), ${availableParallelism()} CPUs`,
 );

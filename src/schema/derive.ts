@@ -1,12 +1,18 @@
 /** What every consumer of trades derives from the column list: validation, PostgreSQL DDL, Flink types. */
 import { z } from 'zod';
 import type { Column, ColumnType } from './column.ts';
+import { MAX_EPOCH_MS } from './rules.ts';
 
 /** The table every raw trade lands in, keyed by trade_id. */
 export const TRADES_TABLE = 'stock_trades';
 export const TRADE_KEY = 'trade_id';
 /** The column that is a trade's event time (every profile has it). */
 export const TRADE_TIME = 'trade_timestamp';
+
+/** C0, DEL and C1 controls: refused in text (docs/strict-decoding.md). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when the number's shortest decimal form has at most `scale` decimals, as JSON will print it. */
 const hasAtMostDecimals = (value: number, scale: number) => Number(value.toFixed(scale)) === value;
@@ -16,7 +22,15 @@ function valueValidator(type: ColumnType): z.ZodType {
     case 'string':
       return type.values
         ? z.enum(type.values as [string, ...string[]])
-        : z.string().min(1).max(type.maxLength);
+        : z
+            .string()
+            // Code points, as PostgreSQL's varchar(n) counts them (String length counts UTF-16 units).
+            .refine(
+              (s) => s.length > 0 && [...s].length <= type.maxLength,
+              `is empty or longer than ${type.maxLength}`,
+            )
+            .refine((s) => !CONTROL.test(s), 'contains a control character')
+            .refine((s) => !LONE_SURROGATE.test(s), 'contains a lone surrogate');
     case 'decimal': {
       const limit = 10 ** (type.precision - type.scale);
       let n = z.number().lt(limit);
@@ -37,7 +51,7 @@ function valueValidator(type: ColumnType): z.ZodType {
     case 'boolean':
       return z.boolean();
     case 'timestamp':
-      return z.number().int().gte(0);
+      return z.number().int().gte(0).lte(MAX_EPOCH_MS);
   }
 }
 
