@@ -175,10 +175,36 @@ export class LocalKafka {
     await this.exitPromise;
   }
 
-  /** Starts the broker again on the same ports and data, after stopServer or kill. */
-  async restart(): Promise<void> {
+  /**
+   * Starts the broker again on the same ports and data, after stopServer or kill, and waits until it leads
+   * every partition again ("started" comes before the partitions are loaded: requests in between get
+   * NOT_LEADER_FOR_PARTITION).
+   */
+  async restart(timeoutMs = 60_000): Promise<void> {
     await this.stopServer();
     await this.startServer();
+    const admin = new Kafka({ brokers: [this.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
+        const ready = await Promise.all(
+          topics.map((topic) =>
+            admin.fetchTopicOffsets(topic).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        if (ready.every(Boolean)) return;
+        if (Date.now() > deadline)
+          throw new Error(`broker restarted but not leading every partition after ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Stops the broker and deletes its data. */
