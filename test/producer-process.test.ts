@@ -44,7 +44,8 @@ function startMain(args: string[], env: Record<string, string>): Running {
       }
     }
   });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': only then has every line the process wrote been read.
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const waitFor = (msg: RegExp) => {
     const seen = lines.find((l) => msg.test(String(l.msg)));
     if (seen) return Promise.resolve(seen);
