@@ -124,7 +124,7 @@ ${columns.map((c) => `  ${id(c.name)} ${flinkWireType(c.type)}`).join(',\n')}
     format: 'json',
   })};
 
-${jdbcSinkDdl(table.name, table.columns, table.key)}
+${jdbcSinkDdl(table)}
 
 EXECUTE STATEMENT SET
 BEGIN

@@ -1,4 +1,5 @@
 /** Shared steps of the pipeline integration tests: produce a replay, wait for the pipeline, read its outputs. */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -8,8 +9,8 @@ import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } fr
 import { javaBinary, PROJECT_ROOT, resolveJars } from '../src/local/maven.ts';
 import type { LocalStack } from '../src/local/stack.ts';
 import { tradeAt } from '../src/market/index.ts';
-import { LATE_TRADES_TABLE } from '../src/pipeline/analytics/index.ts';
-import type { TradeFacts } from './pipeline-expected.ts';
+import { LATE_TRADES_TABLE, VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
+import { expectedWindows, type TradeFacts, type WindowRow } from './pipeline-expected.ts';
 
 export const INSTANCE_ID = 'replay-1';
 
@@ -72,6 +73,54 @@ export async function lateTradeIds(stack: LocalStack): Promise<Set<string>> {
   } finally {
     await db.end();
   }
+}
+
+/**
+ * The VWAP windows against the ones computed here from `trades`, less those the job recorded as late: waits
+ * until every window that must have closed (a full window before the last watermark) is stored, then checks
+ * every stored window of the trades' tickers exactly. Returns the windows that had to close.
+ */
+export async function assertWindowsMatch(
+  stack: LocalStack,
+  trades: readonly TradeFacts[],
+): Promise<WindowRow[]> {
+  const { windows } = stack.config;
+  const windowMs = windows.vwapSeconds * 1000;
+  const late = await lateTradeIds(stack);
+  const expected = expectedWindows(
+    trades.filter((t) => !late.has(t.trade_id)),
+    windowMs,
+  );
+  const lastEvent = Math.max(...trades.map((t) => t.trade_timestamp));
+  const mustClose = [...expected.values()].filter(
+    (w) => w.window_start + 2 * windowMs <= lastEvent - windows.watermarkDelayMs,
+  );
+  const tickers = new Set(trades.map((t) => t.ticker));
+  const key = (w: WindowRow) => `${w.ticker}@${w.window_start}`;
+  const db = await stack.postgres.client();
+  try {
+    const read = async () =>
+      (
+        await db.query<WindowRow & { window_start: string }>(
+          `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start, vwap::text,
+                  notional::text, total_volume::text, trade_count::text, open_price::text, high_price::text,
+                  low_price::text, close_price::text
+           FROM ${VWAP_TABLE}`,
+        )
+      ).rows
+        .map((r) => ({ ...r, window_start: Number(r.window_start) }))
+        .filter((r) => tickers.has(r.ticker));
+    let rows = await read();
+    await until(`the ${mustClose.length} closed windows stored`, async () => {
+      rows = await read();
+      const stored = new Set(rows.map(key));
+      return mustClose.every((w) => stored.has(key(w)));
+    });
+    for (const row of rows) assert.deepEqual(row, expected.get(key(row)), key(row));
+  } finally {
+    await db.end();
+  }
+  return mustClose;
 }
 
 /** Polls until `check` returns true (it may throw to fail fast). */

@@ -11,11 +11,11 @@ import { tradeAt } from '../src/market/index.ts';
 import { aheadReason } from '../src/pipeline/source.ts';
 import { corpus } from '../src/schema/corpus.ts';
 import { columnsOf, TRADES_TABLE } from '../src/schema/index.ts';
-import { expectedWindows, type TradeFacts, type WindowRow } from './pipeline-expected.ts';
+import type { TradeFacts } from './pipeline-expected.ts';
 import {
+  assertWindowsMatch,
   type DeadLetter,
   injectRaw,
-  lateTradeIds,
   produce,
   readDeadLetters,
   replayConfig,
@@ -119,45 +119,10 @@ describe('hostile records and a lull in a live run', () => {
   });
 
   it('keeps closing windows after the lull, exactly', async () => {
-    const windowMs = config.windows.vwapSeconds * 1000;
-    const late = await lateTradeIds(stack);
-    const trades = [...first, ...second];
-    const tickers = new Set(trades.map((t) => t.ticker));
-    const expected = expectedWindows(
-      trades.filter((t) => !late.has(t.trade_id)),
-      windowMs,
-    );
-    const lastEvent = (second.at(-1) as TradeFacts).trade_timestamp;
-    const mustClose = [...expected.values()].filter(
-      (w) => w.window_start + 2 * windowMs <= lastEvent - config.windows.watermarkDelayMs,
-    );
+    // The simulator's tickers only: the corpus's accepted records are stamped long before (late, recorded).
+    const mustClose = await assertWindowsMatch(stack, [...first, ...second]);
     const afterLull = mustClose.filter((w) => w.window_start >= afterLullStart.getTime());
-    assert.ok(afterLull.length > 10, `windows after the lull to check (${afterLull.length})`);
-    const db = await stack.postgres.client();
-    try {
-      const read = async () =>
-        (
-          await db.query<WindowRow & { window_start: string }>(
-            `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start, vwap::text,
-                    notional::text, total_volume::text, trade_count::text, open_price::text, high_price::text,
-                    low_price::text, close_price::text
-             FROM trade_vwap_1m`,
-          )
-        ).rows
-          .map((r) => ({ ...r, window_start: Number(r.window_start) }))
-          .filter((r) => tickers.has(r.ticker));
-      const has = (rows: WindowRow[]) => new Set(rows.map((r) => `${r.ticker}@${r.window_start}`));
-      await until('the windows after the lull closed', async () => {
-        const stored = has(await read());
-        return mustClose.every((w) => stored.has(`${w.ticker}@${w.window_start}`));
-      });
-      for (const row of await read()) {
-        const key = `${row.ticker}@${row.window_start}`;
-        assert.deepEqual(row, expected.get(key), key);
-      }
-    } finally {
-      await db.end();
-    }
+    assert.ok(afterLull.length > 10, `windows after the lull checked (${afterLull.length})`);
   });
 
   it('never restarted the job', async () => {

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LocalStack } from '../src/local/stack.ts';
 import { columnsOf, TRADES_TABLE } from '../src/schema/index.ts';
-import { expectedAlerts, expectedWindows, type WindowRow } from './pipeline-expected.ts';
+import { expectedAlerts } from './pipeline-expected.ts';
 import {
+  assertWindowsMatch,
   injectRaw,
   produce,
   readDeadLetters,
@@ -105,40 +106,8 @@ describe('pipeline on the local stack (at-least-once)', () => {
   });
 
   it('computes trade_vwap_1m equal to the windows computed here, exactly', async () => {
-    const windowMs = config.windows.vwapSeconds * 1000;
-    const expected = expectedWindows(trades, windowMs);
-    const lastEvent = Math.max(...trades.map((t) => t.trade_timestamp));
-    // Windows that must have closed: their end is a full window before the last watermark.
-    const mustClose = [...expected.values()].filter(
-      (w) => w.window_start + 2 * windowMs <= lastEvent - config.windows.watermarkDelayMs,
-    );
+    const mustClose = await assertWindowsMatch(stack, trades);
     assert.ok(mustClose.length > 10, 'the replay spans several closed windows');
-    const db = await stack.postgres.client();
-    try {
-      const read = async () =>
-        (
-          await db.query<WindowRow & { window_start: string }>(
-            `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start, vwap::text,
-                    notional::text, total_volume::text, trade_count::text, open_price::text, high_price::text,
-                    low_price::text, close_price::text
-             FROM trade_vwap_1m`,
-          )
-        ).rows.map((r) => ({ ...r, window_start: Number(r.window_start) }));
-      await until('the closed windows stored', async () => (await read()).length >= mustClose.length);
-      const rows = await read();
-      for (const row of rows) {
-        assert.deepEqual(
-          row,
-          expected.get(`${row.ticker}@${row.window_start}`),
-          `${row.ticker}@${row.window_start}`,
-        );
-      }
-      const stored = new Set(rows.map((r) => `${r.ticker}@${r.window_start}`));
-      for (const w of mustClose)
-        assert.ok(stored.has(`${w.ticker}@${w.window_start}`), `${w.ticker}@${w.window_start}`);
-    } finally {
-      await db.end();
-    }
   });
 
   it('routes every malformed record to the dead-letter topic with its reason', async () => {

@@ -5,6 +5,7 @@
  */
 import type { PipelineConfig } from '../config/index.ts';
 import { type Column, flinkType } from '../schema/index.ts';
+import type { PostgresTable } from './analytics/analytic.ts';
 
 /** Environment variables the script needs at run time (the runner fails naming any that is missing). */
 export const SQL_ENV = {
@@ -45,8 +46,8 @@ export function storedValue(c: Column): string {
     : id(c.name);
 }
 
-/** CREATE TABLE of a PostgreSQL table, upserted on its key. */
-export function jdbcSinkDdl(table: string, columns: readonly Column[], key: readonly string[]): string {
+/** CREATE TABLE of the Flink sink writing a PostgreSQL table, upserted on its key. */
+export function jdbcSinkDdl({ name: table, columns, key }: PostgresTable): string {
   return `CREATE TABLE ${table} (
 ${storedColumns(columns)},
   PRIMARY KEY (${key.map(id).join(', ')}) NOT ENFORCED

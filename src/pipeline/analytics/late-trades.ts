@@ -25,10 +25,7 @@ const table = (profile: ProfileName): PostgresTable => ({
 export const lateTrades = {
   name: 'late trades',
   table,
-  sinkDdl(config) {
-    const { name, columns, key } = table(config.profile);
-    return jdbcSinkDdl(name, columns, key);
-  },
+  sinkDdl: (config) => jdbcSinkDdl(table(config.profile)),
   insert(config) {
     return `INSERT INTO ${LATE_TRADES_TABLE}
 SELECT ${id(TRADE_KEY)}, ticker, ${EVENT_TIME}, CURRENT_WATERMARK(${EVENT_TIME})

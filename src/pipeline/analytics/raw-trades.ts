@@ -14,10 +14,7 @@ const table = (profile: ProfileName): PostgresTable => ({
 export const rawTrades = {
   name: 'raw trades',
   table,
-  sinkDdl(config) {
-    const { name, columns, key } = table(config.profile);
-    return jdbcSinkDdl(name, columns, key);
-  },
+  sinkDdl: (config) => jdbcSinkDdl(table(config.profile)),
   insert(config) {
     return `INSERT INTO ${TRADES_TABLE}
 SELECT ${columnsOf(config.profile).map(storedValue).join(', ')}

@@ -70,9 +70,8 @@ export const vwapWindows = {
   name: 'VWAP windows',
   table,
   sinkDdl(config) {
-    const { name, columns, key } = table(config.profile);
     const keyLength = tradeKeyLength(config);
-    return `${jdbcSinkDdl(name, columns, key)}
+    return `${jdbcSinkDdl(table(config.profile))}
 
 -- A sortable (event time, ${TRADE_KEY}, price) key per trade: MIN and MAX of it give a window's open and close.
 CREATE TEMPORARY VIEW trades_ordered AS
