@@ -41,6 +41,11 @@ final class NumberLiteral {
   /** Virtual indexes (integer digits then fraction digits) of the first and last significant digit. */
   private int first;
   private int last;
+  /** The number of digits written (integer and fraction digits, zeros included) and the exponent written. */
+  private int total;
+  private long written;
+  /** The written digits as one integer, leading and trailing zeros included; exact only when total <= 18. */
+  private long mantissa;
 
   boolean negative;
   boolean zero;
@@ -61,19 +66,38 @@ final class NumberLiteral {
     if (negative) {
       pos++;
     }
+    // One pass over the digits: their value (wrapping around beyond 18 digits, and then unused) and the
+    // virtual indexes of the first and last nonzero digit (-1 when there is none).
+    long m = 0;
+    int index = 0;
+    int firstNonzero = -1;
+    int lastNonzero = -1;
     intStart = pos;
-    while (pos < end && isDigit(text[pos])) {
-      pos++;
+    for (int d; pos < end && (d = text[pos] - '0') >= 0 && d <= 9; pos++, index++) {
+      if (d != 0) {
+        lastNonzero = index;
+        if (firstNonzero < 0) {
+          firstNonzero = index;
+        }
+      }
+      m = m * 10 + d;
     }
     intEnd = pos;
     if (pos < end && text[pos] == '.') {
       pos++;
     }
     fracStart = pos;
-    while (pos < end && isDigit(text[pos])) {
-      pos++;
+    for (int d; pos < end && (d = text[pos] - '0') >= 0 && d <= 9; pos++, index++) {
+      if (d != 0) {
+        lastNonzero = index;
+        if (firstNonzero < 0) {
+          firstNonzero = index;
+        }
+      }
+      m = m * 10 + d;
     }
     fracEnd = pos;
+    mantissa = m;
     long written = 0;
     if (pos < end) { // 'e' or 'E'
       pos++;
@@ -88,22 +112,17 @@ final class NumberLiteral {
         written = -written;
       }
     }
-    int intLength = intEnd - intStart;
-    int total = intLength + (fracEnd - fracStart);
-    first = 0;
-    while (first < total && digitAt(first) == 0) {
-      first++;
-    }
-    zero = first == total;
+    this.written = written;
+    int total = (intEnd - intStart) + (fracEnd - fracStart);
+    this.total = total;
+    zero = firstNonzero < 0;
     if (zero) {
       digits = 0;
       exponent = 0;
       return this;
     }
-    last = total - 1;
-    while (digitAt(last) == 0) {
-      last--;
-    }
+    first = firstNonzero;
+    last = lastNonzero;
     digits = last - first + 1;
     // The last significant digit stands (total - 1 - last) places left of the literal's last digit, whose
     // power of ten is the written exponent minus the number of fraction digits.
@@ -133,6 +152,13 @@ final class NumberLiteral {
     if (zero) {
       return 0;
     }
+    if (total <= LONG_DIGITS) {
+      // value = mantissa * 10^(written - fraction digits), so the result is mantissa * 10^shift, an integer
+      // of at most 18 digits: shift is at most 17 (mantissa >= 1) and at least -total (dropping only zeros).
+      long shift = written - (fracEnd - fracStart) + scale;
+      long value = shift >= 0 ? mantissa * POW10[(int) shift] : mantissa / POW10[(int) -shift];
+      return negative ? -value : value;
+    }
     long value = 0;
     for (int i = first; i <= last; i++) {
       value = value * 10 + digitAt(i);
@@ -159,9 +185,5 @@ final class NumberLiteral {
   private int digitAt(int index) {
     int intLength = intEnd - intStart;
     return (index < intLength ? text[intStart + index] : text[fracStart + index - intLength]) - '0';
-  }
-
-  private static boolean isDigit(char c) {
-    return c >= '0' && c <= '9';
   }
 }

@@ -11,6 +11,7 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactoryBu
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.StreamReadConstraints;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.io.NumberInput;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.StringData;
@@ -366,7 +367,9 @@ final class RecordDecoder {
       return outOfRange[i];
     }
     // The correctly rounded double of the exact literal; only overflow is refused (underflow rounds to 0).
-    double d = Double.parseDouble(new String(parser.getTextCharacters(), parser.getTextOffset(), length));
+    // Jackson's FastDoubleParser rounds exactly as Double.parseDouble does, read from the parser's buffer
+    // without making a String.
+    double d = NumberInput.parseDouble(parser.getTextCharacters(), parser.getTextOffset(), length, true);
     if (Double.isInfinite(d)) {
       return outOfRange[i];
     }
