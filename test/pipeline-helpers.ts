@@ -10,6 +10,7 @@ import { javaBinary, PROJECT_ROOT, resolveJars } from '../src/local/maven.ts';
 import type { LocalStack } from '../src/local/stack.ts';
 import { tradeAt } from '../src/market/index.ts';
 import { LATE_TRADES_TABLE, VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
+import { TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedWindows, type TradeFacts, type WindowRow } from './pipeline-expected.ts';
 
 export const INSTANCE_ID = 'replay-1';
@@ -121,6 +122,21 @@ export async function assertWindowsMatch(
     await db.end();
   }
   return mustClose;
+}
+
+/** stock_trades holds exactly these trades, each once, with its volume. */
+export async function assertStoredOnce(stack: LocalStack, trades: readonly TradeFacts[]): Promise<void> {
+  const db = await stack.postgres.client();
+  try {
+    const { rows } = await db.query<{ trade_id: string; volume: string }>(
+      `SELECT trade_id, volume::text FROM ${TRADES_TABLE}`,
+    );
+    assert.equal(rows.length, trades.length);
+    const stored = new Map(rows.map((r) => [r.trade_id, Number(r.volume)]));
+    for (const t of trades) assert.equal(stored.get(t.trade_id), t.volume, t.trade_id);
+  } finally {
+    await db.end();
+  }
 }
 
 /** Polls until `check` returns true (it may throw to fail fast). */

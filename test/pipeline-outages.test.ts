@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { PipelineConfig } from '../src/config/index.ts';
 import { LocalStack } from '../src/local/stack.ts';
-import { TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedAlerts } from './pipeline-expected.ts';
 import {
+  assertStoredOnce,
   assertWindowsMatch,
   produce,
   readCommitted,
@@ -20,25 +19,12 @@ import {
 } from './pipeline-helpers.ts';
 
 const TRADES = 24_000;
+/** Long enough that windows close past the broker test's 30 s watermark delay. */
+const BROKER_TRADES = 60_000;
 const RATE = 1_200;
 const OUTAGE_MS = 15_000;
 /** Event time at the pace of wall time (as live trading), with windows short enough to close within the run. */
 const LIVE_PACE = { producer: { replayTradesPerSecond: RATE }, windows: { vwapSeconds: 5 } } as const;
-
-async function assertStoredOnce(stack: LocalStack, config: PipelineConfig): Promise<void> {
-  const trades = replayTrades(config, TRADES);
-  const db = await stack.postgres.client();
-  try {
-    const { rows } = await db.query<{ trade_id: string; volume: string }>(
-      `SELECT trade_id, volume::text FROM ${TRADES_TABLE}`,
-    );
-    assert.equal(rows.length, TRADES);
-    const stored = new Map(rows.map((r) => [r.trade_id, Number(r.volume)]));
-    for (const t of trades) assert.equal(stored.get(t.trade_id), t.volume, t.trade_id);
-  } finally {
-    await db.end();
-  }
-}
 
 describe('PostgreSQL SIGKILLed mid-stream and restarted after 15 s (at-least-once)', () => {
   const config = replayConfig(LIVE_PACE);
@@ -72,7 +58,7 @@ describe('PostgreSQL SIGKILLed mid-stream and restarted after 15 s (at-least-onc
   });
 
   it('stores every trade exactly once', async () => {
-    await assertStoredOnce(stack, config);
+    await assertStoredOnce(stack, replayTrades(config, TRADES));
   });
 
   it('publishes every alert (at least once: each exactly once after removing redeliveries)', async () => {
@@ -101,6 +87,11 @@ describe('PostgreSQL SIGKILLed mid-stream and restarted after 15 s (at-least-onc
 describe('the Kafka broker restarted under the running job (exactly-once)', () => {
   const config = replayConfig({
     ...LIVE_PACE,
+    // The producer catches up unevenly across topics after the outage. A watermark delay longer than that keeps
+    // those trades on time: a trade late for a window that fired before the checkpoint the job restores from
+    // would be dropped by Flink's window operator (its watermark comes back with the checkpoint) without being
+    // recorded in late_trades (CURRENT_WATERMARK starts empty after a restore). See the note in late-trades.ts.
+    windows: { vwapSeconds: 5, watermarkDelayMs: 30_000 },
     flink: { deliveryGuarantee: 'exactly-once', checkpointIntervalMs: 2_000 },
   });
   let stack: LocalStack;
@@ -108,16 +99,20 @@ describe('the Kafka broker restarted under the running job (exactly-once)', () =
   before(async () => {
     stack = await LocalStack.start(config, { durable: false, flinkHeap: '1g' });
     // The producer retries through the outage (idempotent: no trade lost or written twice).
-    const producing = produce(stack, TRADES, RATE);
+    const producing = produce(stack, BROKER_TRADES, RATE);
     await until(
       'a quarter of the trades stored',
-      async () => (await stack.counts()).storedTrades >= TRADES / 4,
+      async () => (await stack.counts()).storedTrades >= BROKER_TRADES / 4,
     );
     await stack.kafka.kill();
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await stack.kafka.restart();
     await producing;
-    await until('every trade stored', async () => (await stack.counts()).storedTrades >= TRADES, 300_000);
+    await until(
+      'every trade stored',
+      async () => (await stack.counts()).storedTrades >= BROKER_TRADES,
+      300_000,
+    );
   });
 
   after(async () => {
@@ -125,18 +120,18 @@ describe('the Kafka broker restarted under the running job (exactly-once)', () =
   });
 
   it('stores every trade exactly once', async () => {
-    await assertStoredOnce(stack, config);
+    await assertStoredOnce(stack, replayTrades(config, BROKER_TRADES));
   });
 
   it('publishes every alert exactly once to a read-committed consumer', async () => {
-    const expected = expectedAlerts(replayTrades(config, TRADES), config.alerts);
+    const expected = expectedAlerts(replayTrades(config, BROKER_TRADES), config.alerts);
     const alerts = await readCommitted<{ trade_id: string; rule: string }>(stack, config.kafka.alertsTopic);
     const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
     assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());
   });
 
   it('keeps the windows complete and exact', async () => {
-    await assertWindowsMatch(stack, replayTrades(config, TRADES));
+    await assertWindowsMatch(stack, replayTrades(config, BROKER_TRADES));
   });
 
   it('runs again', async () => {

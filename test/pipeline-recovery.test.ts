@@ -6,9 +6,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LocalStack } from '../src/local/stack.ts';
-import { TRADES_TABLE } from '../src/schema/index.ts';
-import { expectedAlerts, expectedWindows } from './pipeline-expected.ts';
-import { produce, readCommitted, replayConfig, replayTrades, until } from './pipeline-helpers.ts';
+import { expectedAlerts } from './pipeline-expected.ts';
+import {
+  assertStoredOnce,
+  assertWindowsMatch,
+  produce,
+  readCommitted,
+  replayConfig,
+  replayTrades,
+  until,
+} from './pipeline-helpers.ts';
 
 const TRADES = 24_000;
 const RATE = 1_500;
@@ -45,17 +52,7 @@ describe('pipeline killed and restored from its checkpoint (exactly-once)', () =
   });
 
   it('stores every trade exactly once', async () => {
-    const db = await stack.postgres.client();
-    try {
-      const { rows } = await db.query<{ trade_id: string; volume: string }>(
-        `SELECT trade_id, volume::text FROM ${TRADES_TABLE}`,
-      );
-      assert.equal(rows.length, TRADES);
-      const stored = new Map(rows.map((r) => [r.trade_id, Number(r.volume)]));
-      for (const t of trades) assert.equal(stored.get(t.trade_id), t.volume, t.trade_id);
-    } finally {
-      await db.end();
-    }
+    await assertStoredOnce(stack, trades);
   });
 
   it('publishes every alert exactly once to a read-committed consumer', async () => {
@@ -66,20 +63,7 @@ describe('pipeline killed and restored from its checkpoint (exactly-once)', () =
   });
 
   it('keeps the windows exact across the restart', async () => {
-    const expected = expectedWindows(trades, config.windows.vwapSeconds * 1000);
-    const db = await stack.postgres.client();
-    try {
-      const { rows } = await db.query<{ key: string; notional: string; trade_count: string }>(
-        `SELECT ticker || '@' || (extract(epoch FROM window_start) * 1000)::bigint AS key, notional::text,
-                trade_count::text FROM trade_vwap_1m`,
-      );
-      assert.ok(rows.length > 10, `windows stored (${rows.length})`);
-      for (const row of rows) {
-        const want = expected.get(row.key);
-        assert.deepEqual([row.notional, row.trade_count], [want?.notional, want?.trade_count], row.key);
-      }
-    } finally {
-      await db.end();
-    }
+    const mustClose = await assertWindowsMatch(stack, trades);
+    assert.ok(mustClose.length > 10, `windows checked (${mustClose.length})`);
   });
 });
