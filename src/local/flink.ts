@@ -319,14 +319,6 @@ export class LocalFlinkJob {
     throw new Error(`Flink job not running after ${timeoutMs / 1000} s (logs: ${this.logHint})`);
   }
 
-  /** The job's state (RUNNING, FAILING, RESTARTING...), or undefined when the REST API does not answer. */
-  async state(): Promise<string | undefined> {
-    if (!this.jobId) return undefined;
-    return this.rest<{ state: string }>(`/jobs/${this.jobId}`)
-      .then((j) => j.state)
-      .catch(() => undefined);
-  }
-
   /** The job's state, task managers, restarts and last failure; undefined when the REST API does not answer. */
   async health(): Promise<JobHealth | undefined> {
     if (!this.jobId) return undefined;

@@ -33,7 +33,7 @@ export function withOptions(options: Record<string, string>): string {
 }
 
 /** Column definitions of a sink table as stored (timestamps TIMESTAMP(3) in the UTC session). */
-export function storedColumns(columns: readonly Column[]): string {
+function storedColumns(columns: readonly Column[]): string {
   return columns
     .map((c) => `  ${id(c.name)} ${flinkType(c.type)}${c.nullable ? '' : ' NOT NULL'}`)
     .join(',\n');

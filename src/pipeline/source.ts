@@ -6,7 +6,6 @@
  */
 import { type PipelineConfig, tradeTopics } from '../config/index.ts';
 import {
-  type Column,
   columnsOf,
   decodedRowType,
   decodeRules,
@@ -28,13 +27,8 @@ export const EVENT_TIME = 'event_time';
 export const aheadReason = (boundMs: number) =>
   `${TRADE_TIME} is more than ${boundMs} ms ahead of its Kafka record`;
 
-/** The trade columns in the order the source declares them. */
-export function tradeColumns(config: PipelineConfig): readonly Column[] {
-  return columnsOf(config.profile);
-}
-
 export function sourceSql(config: PipelineConfig): string {
-  const columns = tradeColumns(config);
+  const columns = columnsOf(config.profile);
   const { windows } = config;
   const ahead = aheadReason(windows.maxEventAheadMs);
   const tradeTime = `TO_TIMESTAMP_LTZ(${id(TRADE_TIME)}, 3)`;
@@ -82,7 +76,7 @@ WHERE reason IS NOT NULL;`;
 
 /** The trade key's maximum length (the VWAP order key pads it). */
 export function tradeKeyLength(config: PipelineConfig): number {
-  const type = tradeColumns(config).find((c) => c.name === TRADE_KEY)?.type;
+  const type = columnsOf(config.profile).find((c) => c.name === TRADE_KEY)?.type;
   if (type?.kind !== 'string') throw new Error(`the schema has no string column ${TRADE_KEY}`);
   return type.maxLength;
 }

@@ -17,7 +17,6 @@ export const alertRules: readonly AlertRule[] = [volumeAboveThreshold, volumeVsT
 
 export const alerts = {
   name: 'alerts',
-  topic: (config) => config.kafka.alertsTopic,
   sinkDdl(config) {
     return `CREATE TABLE ${ALERTS_SINK} (
 ${columnsOf(config.profile)

@@ -1,7 +1,7 @@
 /**
  * What an analytic is: one output of the job, with its sink's columns, its DDL (PostgreSQL and Flink from one
  * column list) and its INSERT. The generator (../sql.ts) assembles the registered analytics (./index.ts)
- * into one script; the local stack and the charts take their tables and topics from the same registry.
+ * into one script; the local stack and the charts take their tables from the same registry.
  */
 import type { PipelineConfig } from '../../config/index.ts';
 import { type Column, type ProfileName, postgresTableDdl } from '../../schema/index.ts';
@@ -20,8 +20,6 @@ export interface Analytic {
   readonly name: string;
   /** The PostgreSQL table it writes, if it writes one. */
   table?(profile: ProfileName): PostgresTable;
-  /** The Kafka topic it writes, if it writes one. */
-  topic?(config: PipelineConfig): string;
   /** Flink DDL of its sink (and any view only it reads). */
   sinkDdl(config: PipelineConfig): string;
   /** Its INSERT, one statement of the job's statement set. */

@@ -13,7 +13,6 @@ export const DEAD_LETTER_HEADERS = ['reason', 'source_topic', 'source_partition'
 
 export const deadLetters = {
   name: 'dead letters',
-  topic: (config) => config.kafka.deadLetterTopic,
   sinkDdl(config) {
     return `CREATE TABLE ${DEAD_LETTERS_SINK} (
   payload BYTES,

@@ -1,8 +1,7 @@
 /**
- * The registry of analytics: the job's outputs, in the order of its statement set. Every list of tables and
- * topics (local stack, charts, progress, tests) derives from this one.
+ * The registry of analytics: the job's outputs, in the order of its statement set. Every list of the job's
+ * tables (local stack, charts, tests) derives from this one; its topics are the config's (config/topics.ts).
  */
-import type { PipelineConfig } from '../../config/index.ts';
 import type { ProfileName } from '../../schema/index.ts';
 import { alerts } from './alerts.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
@@ -13,10 +12,9 @@ import { volumeAboveThreshold } from './volume-above-threshold.ts';
 import { volumeVsTrailingAverage } from './volume-vs-trailing-average.ts';
 import { vwapWindows } from './vwap.ts';
 
-export { ALERTS_SINK, alertRules } from './alerts.ts';
+export { alertRules } from './alerts.ts';
 export type { Analytic, PostgresTable } from './analytic.ts';
 export { postgresDdl } from './analytic.ts';
-export { DEAD_LETTER_HEADERS, DEAD_LETTERS_SINK } from './dead-letters.ts';
 export { LATE_TRADES_TABLE } from './late-trades.ts';
 export { VWAP_KEY, VWAP_TABLE, vwapColumns } from './vwap.ts';
 
@@ -33,8 +31,3 @@ export const ALERT_RULES = {
   relative: volumeVsTrailingAverage.name,
 } as const;
 export type AlertRuleName = (typeof ALERT_RULES)[keyof typeof ALERT_RULES];
-
-/** Every Kafka topic the job writes. */
-export function outputTopics(config: PipelineConfig): string[] {
-  return ANALYTICS.flatMap((a) => (a.topic ? [a.topic(config)] : []));
-}
