@@ -5,13 +5,7 @@
  * and `rejected` (the rest, as written, with the reason). Nothing downstream reads the payload again.
  */
 import { type PipelineConfig, tradeTopics } from '../config/index.ts';
-import {
-  columnsOf,
-  decodedRowType,
-  decodeRules,
-  TRADE_KEY,
-  TRADE_TIME,
-} from '../schema/index.ts';
+import { columnsOf, decodedRowType, decodeRules, TRADE_KEY, TRADE_TIME } from '../schema/index.ts';
 import { env, id, interval, SQL_ENV, str, withOptions } from './flink-sql.ts';
 
 export const SOURCE_TABLE = 'trades_source';
