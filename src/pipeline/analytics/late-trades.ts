@@ -3,7 +3,9 @@
  * one row each, with the watermark they met. The windows skip exactly these (vwap.ts, windowClosed).
  * Known gap: right after a restore from a checkpoint, CURRENT_WATERMARK is empty while Flink's window operator
  * gets its watermark back with the checkpoint, so a trade late for a window that had already fired can then be
- * dropped by Flink without a row here, until the first watermark after the restore.
+ * dropped by Flink without a row here, until the first watermark after the restore. The same happens while one
+ * source subtask is idle: the window operator then follows the other subtask's watermark, which this
+ * per-subtask judgement does not see. Exact accounting needs the judgement after the keyed exchange.
  */
 import { instant, type ProfileName, TRADE_KEY, TRADE_TIME } from '../../schema/index.ts';
 import { id, jdbcSinkDdl } from '../flink-sql.ts';
