@@ -23,15 +23,16 @@ export const VWAP_TABLE = 'trade_vwap_1m';
 export const VWAP_KEY = ['ticker', 'window_start'] as const;
 
 /**
- * True for a trade whose window has already closed (its end at or behind the watermark when the trade
- * arrives). The windows skip such trades here, before the aggregate, so Flink never drops one itself and
- * ./late-trades.ts records exactly the ones skipped: late trades are counted, not guessed. (The aggregate's
- * own watermark never runs ahead of this one, so it never finds a later trade late.)
+ * True for a trade whose window has already fired when the trade arrives: by Flink's rule for window
+ * aggregates (TimeWindowUtil.isWindowFired), once the watermark reaches the window's last millisecond. The
+ * windows skip such trades here, before the aggregate, so Flink does not drop them itself and ./late-trades.ts
+ * records exactly the ones skipped: late trades are counted, not guessed. (The aggregate's watermark follows
+ * this one, but for the two cases stated in late-trades.ts.)
  */
 export function windowClosed(config: PipelineConfig): string {
   const ms = config.windows.vwapSeconds * 1000;
   const t = id(TRADE_TIME);
-  return `CAST(TO_TIMESTAMP_LTZ(${t} - MOD(${t}, ${ms}) + ${ms}, 3) AS TIMESTAMP(3)) <= CURRENT_WATERMARK(${EVENT_TIME})`;
+  return `CAST(TO_TIMESTAMP_LTZ(${t} - MOD(${t}, ${ms}) + ${ms - 1}, 3) AS TIMESTAMP(3)) <= CURRENT_WATERMARK(${EVENT_TIME})`;
 }
 
 /** The trade column `name` of the profile, renamed and described for the VWAP table (same type). */
