@@ -237,7 +237,13 @@ export class LocalFlinkJob {
       if (!job.stopping)
         logger.error({ exit: job.exitReason, log: job.logHint }, 'Flink job process exited unexpectedly');
     });
-    await job.waitUntilRunning();
+    try {
+      await job.waitUntilRunning();
+    } catch (error) {
+      // A job that never ran (a SQL or runtime error): no JVM may outlive the caller that gave up on it.
+      await job.kill();
+      throw error;
+    }
     logger.info(
       {
         job: job.jobId,
