@@ -26,7 +26,7 @@ import { LocalStack } from '../src/local/stack.ts';
 import { logger } from '../src/log.ts';
 import { tradeAt } from '../src/market/index.ts';
 import { rawTrades } from '../src/pipeline/analytics/raw-trades.ts';
-import { env, id, jdbcSinkDdl, SQL_ENV, storedValue, withOptions } from '../src/pipeline/flink-sql.ts';
+import { env, id, postgresSinkDdl, SQL_ENV, storedValue, withOptions } from '../src/pipeline/flink-sql.ts';
 import { CONSUMER_GROUP } from '../src/pipeline/source.ts';
 import { pipelineSql } from '../src/pipeline/sql.ts';
 import { columnsOf, flinkWireType, TRADES_TABLE } from '../src/schema/index.ts';
@@ -124,7 +124,7 @@ ${columns.map((c) => `  ${id(c.name)} ${flinkWireType(c.type)}`).join(',\n')}
     format: 'json',
   })};
 
-${jdbcSinkDdl(table)}
+${postgresSinkDdl(config, table)}
 
 EXECUTE STATEMENT SET
 BEGIN

@@ -78,9 +78,11 @@ describe('PostgreSQL SIGKILLed mid-stream and restarted after 15 s (at-least-onc
     await assertWindowsMatch(stack, replayTrades(config, TRADES));
   });
 
-  it('runs again, by Flink restarts or by the stack replacing the JVM', async () => {
+  // The PostgreSQL sink retries the same batch for up to a minute: a 15 s outage is waited out in place.
+  it('runs on, the outage waited out by the sink without a restart', async () => {
     await until('the job RUNNING', async () => (await stack.flink?.health())?.state === 'RUNNING', 60_000);
-    assert.ok(stack.job.restarts + stack.job.recoveries > 0, 'the outage was noticed');
+    assert.equal(stack.job.recoveries, 0, 'no TaskExecutor lost');
+    assert.equal(stack.job.restarts, 0, 'no job restart');
   });
 });
 

@@ -70,7 +70,8 @@ export async function runnerJar(): Promise<string> {
   if (existsSync(jar)) return jar;
   logger.info('building the SQL runner (mvn package)');
   try {
-    await run('mvn', ['-B', '-q', '-ntp', '-f', FLINK_POM, 'package', '-DskipTests'], {
+    // clean: a stale target/ (a resource older than its copy) must not end up in a jar cached as this content.
+    await run('mvn', ['-B', '-q', '-ntp', '-f', FLINK_POM, 'clean', 'package', '-DskipTests'], {
       maxBuffer: 64 << 20,
     });
   } catch (error) {

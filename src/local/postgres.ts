@@ -33,7 +33,11 @@ function binDir(): string {
 export interface LocalPostgresOptions {
   /** Schema profile whose tables are created. */
   profile: ProfileName;
-  /** false turns fsync and synchronous commit off: faster, and only for throwaway test data. */
+  /**
+   * false turns fsync off: faster, and only for throwaway test data. Commits still reach the OS before they are
+   * acknowledged (synchronous_commit stays on), so a SIGKILLed server loses no committed row, as the outage tests
+   * need: the job never writes again what PostgreSQL acknowledged before its checkpoint completed.
+   */
   durable?: boolean;
 }
 
@@ -88,9 +92,9 @@ export class LocalPostgres {
     return DATABASE;
   }
 
-  /** JDBC URL for Flink; batched inserts are rewritten into multi-row INSERTs (much faster upserts). */
+  /** JDBC URL for the Flink job's `tradestream-postgres` sink (credentials apart, by environment). */
   get jdbcUrl(): string {
-    return `jdbc:postgresql://127.0.0.1:${this.port}/${DATABASE}?reWriteBatchedInserts=true`;
+    return `jdbc:postgresql://127.0.0.1:${this.port}/${DATABASE}`;
   }
 
   /** The placeholders of the generated SQL that point at this database. */
@@ -140,7 +144,7 @@ export class LocalPostgres {
       unix_socket_directories: this.dir,
       max_connections: '100',
       shared_buffers: '256MB',
-      ...(durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
+      ...(durable ? {} : { fsync: 'off', full_page_writes: 'off' }),
     };
     const args = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
     const child = spawn(

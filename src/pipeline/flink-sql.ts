@@ -1,7 +1,7 @@
 /**
  * The small vocabulary every part of the generated Flink SQL shares: quoting, literals, the ${ENV}
- * placeholders the SQL runner fills at run time, and the options of the two kinds of sink (PostgreSQL over
- * JDBC, Kafka). Nothing here knows an analytic.
+ * placeholders the SQL runner fills at run time, and the options of the two kinds of sink (PostgreSQL through
+ * the runner's own `tradestream-postgres` connector, Kafka). Nothing here knows an analytic.
  */
 import type { PipelineConfig } from '../config/index.ts';
 import { type Column, flinkType } from '../schema/index.ts';
@@ -39,27 +39,40 @@ function storedColumns(columns: readonly Column[]): string {
     .join(',\n');
 }
 
-/** A trade column as stored: epoch milliseconds become TIMESTAMP(3) in the UTC session (JDBC has no LTZ). */
+/**
+ * A trade column as stored: epoch milliseconds become TIMESTAMP(3) in the UTC session, the UTC wall clock the
+ * PostgreSQL `timestamp(3)` columns hold.
+ */
 export function storedValue(c: Column): string {
   return c.type.kind === 'timestamp'
     ? `CAST(TO_TIMESTAMP_LTZ(${id(c.name)}, 3) AS TIMESTAMP(3))`
     : id(c.name);
 }
 
-/** CREATE TABLE of the Flink sink writing a PostgreSQL table, upserted on its key. */
-export function jdbcSinkDdl({ name: table, columns, key }: PostgresTable): string {
+/**
+ * CREATE TABLE of the Flink sink writing a PostgreSQL table with the runner's `tradestream-postgres` connector
+ * (flink/src/main/java/dev/tradestream/flink/postgres/): COPY into a staging table, upsert on the key, the rows
+ * PostgreSQL refuses to the dead-letter topic with the reason. A lost server is retried for a minute, then the
+ * job restarts from its last checkpoint.
+ */
+export function postgresSinkDdl(
+  config: PipelineConfig,
+  { name: table, columns, key }: PostgresTable,
+): string {
   return `CREATE TABLE ${table} (
 ${storedColumns(columns)},
   PRIMARY KEY (${key.map(id).join(', ')}) NOT ENFORCED
 ) ${withOptions({
-    connector: 'jdbc',
+    connector: 'tradestream-postgres',
     url: env(SQL_ENV.jdbcUrl),
     'table-name': table,
     username: env(SQL_ENV.user),
     password: env(SQL_ENV.password),
     'sink.buffer-flush.max-rows': '5000',
     'sink.buffer-flush.interval': '500ms',
-    'sink.max-retries': '5',
+    'sink.max-retry-time': '60s',
+    'dead-letter.topic': config.kafka.deadLetterTopic,
+    'dead-letter.bootstrap-servers': env(SQL_ENV.kafkaBootstrap),
   })};`;
 }
 

@@ -51,7 +51,8 @@ describe('pipelineSql', () => {
         const create = /CREATE TABLE stock_trades \(\n([\s\S]*?)\n\) WITH/.exec(sql)?.[1] ?? '';
         assert.equal(create.split('\n').length, columns.length + 1, 'one line per column and the key');
         assert.match(create, /PRIMARY KEY \(`trade_id`\) NOT ENFORCED/);
-        assert.doesNotMatch(create, /TIMESTAMP_LTZ/, 'the JDBC sink cannot write TIMESTAMP_LTZ');
+        assert.doesNotMatch(create, /TIMESTAMP_LTZ/, 'stored timestamps are UTC wall-clock TIMESTAMP(3)');
+        assert.match(sql, /CREATE TABLE stock_trades[\s\S]*?'connector' = 'tradestream-postgres'/);
       });
 
       it('reads the original bytes only to dead-letter them', () => {

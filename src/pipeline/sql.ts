@@ -24,7 +24,7 @@ export function pipelineSql(config: PipelineConfig, analytics: readonly Analytic
     .join(', ')} are filled from the environment by the SQL runner.
 
 SET 'pipeline.name' = 'tradestream-${config.profile}';
--- Stored timestamps are UTC wall-clock TIMESTAMP(3): the JDBC sink cannot write TIMESTAMP_LTZ.
+-- Stored timestamps are UTC wall-clock TIMESTAMP(3), as the PostgreSQL timestamp(3) columns hold them.
 SET 'table.local-time-zone' = 'UTC';
 SET 'parallelism.default' = '${flink.parallelism}';
 SET 'execution.checkpointing.interval' = '${flink.checkpointIntervalMs}ms';

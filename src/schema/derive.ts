@@ -66,7 +66,7 @@ export function recordValidator(columns: readonly Column[]) {
   return z.strictObject(shape);
 }
 
-/** PostgreSQL type of a column. Timestamps are UTC wall-clock `timestamp(3)` (see FACTS: JDBC and LTZ). */
+/** PostgreSQL type of a column. Timestamps are UTC wall-clock `timestamp(3)` (the Flink side: flinkType). */
 export function postgresType(type: ColumnType): string {
   switch (type.kind) {
     case 'string':
@@ -114,8 +114,8 @@ export function postgresTableDdl(
 }
 
 /**
- * Flink SQL type of a column as stored (sink side). Timestamps are TIMESTAMP(3) in a UTC session rather than
- * TIMESTAMP_LTZ, which the JDBC sink cannot write (FACTS.md).
+ * Flink SQL type of a column as stored (sink side). Timestamps are TIMESTAMP(3) computed in a UTC session: the
+ * UTC wall clock of the PostgreSQL `timestamp(3)` column, written as it is.
  */
 export function flinkType(type: ColumnType): string {
   switch (type.kind) {

@@ -12,7 +12,7 @@
  * job's own.
  */
 import { instant, type ProfileName, TRADE_KEY, TRADE_TIME } from '../../schema/index.ts';
-import { id, jdbcSinkDdl } from '../flink-sql.ts';
+import { id, postgresSinkDdl } from '../flink-sql.ts';
 import { EVENT_TIME, TRADES_VIEW } from '../source.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 import { fromTradeColumn, windowClosed } from './vwap.ts';
@@ -37,7 +37,7 @@ const table = (profile: ProfileName): PostgresTable => ({
 export const lateTrades = {
   name: 'late trades',
   table,
-  sinkDdl: (config) => jdbcSinkDdl(table(config.profile)),
+  sinkDdl: (config) => postgresSinkDdl(config, table(config.profile)),
   insert(config) {
     return `INSERT INTO ${LATE_TRADES_TABLE}
 SELECT ${id(TRADE_KEY)}, ticker, ${EVENT_TIME}, CURRENT_WATERMARK(${EVENT_TIME})

@@ -1,6 +1,6 @@
 /** Every valid trade as it was traded, upserted on trade_id: a replay after a restart rewrites the same rows. */
 import { columnsOf, type ProfileName, TRADE_KEY, TRADES_TABLE } from '../../schema/index.ts';
-import { jdbcSinkDdl, storedValue } from '../flink-sql.ts';
+import { postgresSinkDdl, storedValue } from '../flink-sql.ts';
 import { TRADES_VIEW } from '../source.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 
@@ -14,7 +14,7 @@ const table = (profile: ProfileName): PostgresTable => ({
 export const rawTrades = {
   name: 'raw trades',
   table,
-  sinkDdl: (config) => jdbcSinkDdl(table(config.profile)),
+  sinkDdl: (config) => postgresSinkDdl(config, table(config.profile)),
   insert(config) {
     return `INSERT INTO ${TRADES_TABLE}
 SELECT ${columnsOf(config.profile).map(storedValue).join(', ')}

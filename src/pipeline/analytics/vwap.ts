@@ -14,7 +14,7 @@ import {
   TRADE_KEY,
   TRADE_TIME,
 } from '../../schema/index.ts';
-import { id, interval, jdbcSinkDdl } from '../flink-sql.ts';
+import { id, interval, postgresSinkDdl } from '../flink-sql.ts';
 import { EVENT_TIME, TRADES_VIEW, tradeKeyLength } from '../source.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 
@@ -72,7 +72,7 @@ export const vwapWindows = {
   table,
   sinkDdl(config) {
     const keyLength = tradeKeyLength(config);
-    return `${jdbcSinkDdl(table(config.profile))}
+    return `${postgresSinkDdl(config, table(config.profile))}
 
 -- A sortable (event time, ${TRADE_KEY}, price) key per trade: MIN and MAX of it give a window's open and close.
 CREATE TEMPORARY VIEW trades_ordered AS
