@@ -45,13 +45,20 @@ type Container = {
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   ports?: { containerPort: number }[];
   resources?: { limits?: Record<string, string> };
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; readOnlyRootFilesystem?: boolean };
+  securityContext?: SecurityContext & { readOnlyRootFilesystem?: boolean };
   livenessProbe?: { httpGet?: { port: number } };
   readinessProbe?: { httpGet?: { port: number } };
 };
+type SecurityContext = {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+};
 type PodSpec = {
   containers: Container[];
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  securityContext?: SecurityContext;
   serviceAccountName?: string;
   volumes?: { name: string; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }[];
 };
@@ -311,6 +318,30 @@ for (const [label, config] of configs) {
       ]) {
         assert.ok(get(r, 'limits', 'cpu') && get(r, 'limits', 'memory'));
       }
+    });
+
+    // What Pod Security "restricted" asks of each pod we define (the API-server tests check the admission itself).
+    it('hardens the producer and Flink pods to Pod Security "restricted", which the namespace enforces', () => {
+      const labels = find(objects, 'Namespace').metadata.labels ?? {};
+      assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted');
+      const flinkPod = get<PodSpec>(flink, 'spec', 'podTemplate', 'spec');
+      const flinkMain = flinkPod.containers.find((c) => c.name === FLINK_MAIN_CONTAINER) as Container;
+      for (const [pod, container, label] of [
+        [podSpec, producer, 'producer'],
+        [flinkPod, flinkMain, 'flink'],
+      ] as const) {
+        const c = container.securityContext ?? {};
+        assert.equal(
+          c.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type,
+          'RuntimeDefault',
+          label,
+        );
+        assert.deepEqual(c.capabilities, { drop: ['ALL'] }, label);
+        assert.equal(c.runAsNonRoot ?? pod.securityContext?.runAsNonRoot, true, label);
+        assert.equal(c.allowPrivilegeEscalation, false, label);
+      }
+      // Flink adds no container of its own, but the pod-level profile covers any that the template gains.
+      assert.equal(flinkPod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
     });
 
     it('lets only the producer and Flink reach Kafka, and only Flink reach PostgreSQL', () => {

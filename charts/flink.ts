@@ -98,11 +98,14 @@ export class FlinkChart extends Chart {
         },
         podTemplate: {
           spec: {
+            // Pod Security "restricted" (the namespace enforces it): the runtime's syscall filter for every
+            // container of the JobManager and TaskManager pods; the main container drops every capability.
             securityContext: {
               runAsNonRoot: true,
               runAsUser: FLINK_UID,
               runAsGroup: FLINK_UID,
               fsGroup: FLINK_UID,
+              seccompProfile: { type: 'RuntimeDefault' },
             },
             containers: [
               {

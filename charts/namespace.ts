@@ -36,7 +36,17 @@ export class NamespaceChart extends Chart {
     const labels = podLabels(config);
     const operators = config.kubernetes.operatorNamespaces;
 
-    const ns = new kplus.Namespace(this, 'namespace', { metadata: { name: n.namespace } });
+    // Pod Security "restricted" for every pod in the namespace (enforce), and a warning when a workload's pod
+    // template would break it (warn: kubectl apply prints it, before a ReplicaSet fails to create pods).
+    const ns = new kplus.Namespace(this, 'namespace', {
+      metadata: {
+        name: n.namespace,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/warn': 'restricted',
+        },
+      },
+    });
     // The chart's namespace applies to every object in it; a Namespace is cluster-scoped.
     ApiObject.of(ns).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 

@@ -75,6 +75,9 @@ export class ProducerChart extends Chart {
             readOnlyRootFilesystem: true,
             allowPrivilegeEscalation: false,
             privileged: false,
+            // Pod Security "restricted" (the namespace enforces it): no capabilities, the runtime's syscall filter.
+            capabilities: { drop: [kplus.Capability.ALL] },
+            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
           },
           liveness: kplus.Probe.fromHttpGet('/healthz', {
             port,

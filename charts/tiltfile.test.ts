@@ -98,6 +98,14 @@ describe('Tiltfile', () => {
     assert.ok((flink.kwargs.flags as string[]).includes('--set=webhook.create=false'));
   });
 
+  it("makes Strimzi's pods pass the namespace's Pod Security restricted", { skip }, () => {
+    const strimzi = of('helm_resource').find((c) => c.args[0] === 'strimzi-operator');
+    const flags = (strimzi?.kwargs.flags ?? []) as string[];
+    const at = flags.indexOf('--set=extraEnvs[0].name=STRIMZI_POD_SECURITY_PROVIDER_CLASS');
+    assert.ok(at >= 0, 'the pod security provider is chosen');
+    assert.equal(flags[at + 1], '--set=extraEnvs[0].value=restricted');
+  });
+
   it('sets the producer replicas from its --producers argument', { skip }, () => {
     const scaled = tiltfileCalls({ producers: '4' }) ?? [];
     const yaml = scaled.find((c) => c.fn === 'k8s_yaml')?.args[0] as string;
