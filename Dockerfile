@@ -1,8 +1,11 @@
-# syntax=docker/dockerfile:1
 # The producer image: src/producer/main.ts bundled by esbuild (npm packages stay external), production
 # dependencies only, run by node itself as PID 1 so SIGTERM reaches the producer's shutdown handler.
 # Build: docker build -t tradestream-producer . (Tilt does this; see Tiltfile)
-ARG NODE_IMAGE=node:20-bookworm-slim
+# No `# syntax=` line: it would pull an unpinned frontend image; Docker's built-in one reads this file.
+# Node 24 LTS (maintenance LTS until 2028-04-30), an exact release. The code still targets Node 20 (esbuild
+# --target=node20, package.json engines), which the development machines run. The tag still follows the
+# image's Debian rebuilds: append @sha256:<digest> once a digest has been checked, to freeze it.
+ARG NODE_IMAGE=node:24.19.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -9,7 +9,7 @@ import { crdDirectory } from './crds.ts';
 import { crdFlinkVersion, FLINK_POM, flinkVersion } from './flink.ts';
 import { topicObjectName } from './kafka.ts';
 import { find, type KubeObject, parseManifests } from './manifests.ts';
-import { FLINK_MAIN_CONTAINER, names, RUNNER_JAR } from './names.ts';
+import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS, PORTS, RUNNER_JAR } from './names.ts';
 import { bootstrapSql } from './postgres.ts';
 import { producerEnv } from './producer.ts';
 import { builtinErrors, crdErrors, crdValidators } from './validate.ts';
@@ -380,8 +380,81 @@ for (const [label, config] of configs) {
         { 'cnpg.io/cluster': n.postgres.cluster },
       ]);
     });
+
+    it("admits the operators by their pods' labels in their own namespaces, never a whole namespace", () => {
+      type Peer = {
+        podSelector?: { matchLabels: Record<string, string> };
+        namespaceSelector?: { matchLabels: Record<string, string> };
+      };
+      type Rule = { from?: Peer[]; ports?: { port: number }[] };
+      const rules = (name: string) => get<Rule[]>(find(objects, 'NetworkPolicy', name), 'spec', 'ingress');
+      for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+        for (const peer of rules(policy.metadata.name) ?? []) {
+          for (const p of peer.from ?? []) {
+            if (p.namespaceSelector)
+              assert.ok(p.podSelector?.matchLabels, `${policy.metadata.name}: ${JSON.stringify(p)}`);
+          }
+        }
+      }
+      const operatorPeer = (ns: string, labels: Record<string, string>): Peer => ({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+        podSelector: { matchLabels: labels },
+      });
+      const ops = config.kubernetes.operatorNamespaces;
+      const portsFrom = (policy: string, peer: Peer) =>
+        rules(policy)
+          .filter((r) => r.from?.some((p) => JSON.stringify(p) === JSON.stringify(peer)))
+          .flatMap((r) => (r.ports ?? []).map((p) => p.port))
+          .sort();
+      // Strimzi's cluster operator: the brokers' control plane, replication and agent ports.
+      assert.deepEqual(
+        portsFrom('kafka-ingress', operatorPeer(ops.strimzi, OPERATOR_POD_LABELS.strimzi)),
+        [PORTS.kafkaAgent, PORTS.kafkaControlPlane, PORTS.kafkaReplication].sort(),
+      );
+      // CloudNativePG: the operator and the other instances reach the instance manager (8000), nothing else.
+      const postgresPods = { podSelector: { matchLabels: { 'cnpg.io/cluster': n.postgres.cluster } } };
+      assert.deepEqual(portsFrom('postgres-ingress', operatorPeer(ops.cnpg, OPERATOR_POD_LABELS.cnpg)), [
+        PORTS.postgresStatus,
+      ]);
+      assert.deepEqual(portsFrom('postgres-ingress', postgresPods), [PORTS.postgres, PORTS.postgresStatus]);
+      // The Flink operator: the JobManager's REST port only.
+      assert.deepEqual(portsFrom('flink-ingress', operatorPeer(ops.flink, OPERATOR_POD_LABELS.flink)), [
+        PORTS.flinkRest,
+      ]);
+    });
+
+    it('turns off job submission and cancellation in the Flink Web UI', () => {
+      const conf = get<Record<string, string>>(flink, 'spec', 'flinkConfiguration');
+      assert.equal(conf['web.submit.enable'], 'false');
+      assert.equal(conf['web.cancel.enable'], 'false');
+      // Application mode: the job jar is inside the image, so nothing is ever uploaded through REST.
+      assert.equal(get(flink, 'spec', 'mode'), 'native');
+      assert.match(get<string>(flink, 'spec', 'job', 'jarURI'), /^local:\/\//);
+    });
+
+    it('pins every image it does not build to an exact version', () => {
+      const built = Object.values(tiltSettings(config).images);
+      const images: string[] = [];
+      const walk = (v: unknown): void => {
+        if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === 'object')
+          for (const [k, x] of Object.entries(v)) {
+            if ((k === 'image' || k === 'imageName') && typeof x === 'string') images.push(x);
+            else walk(x);
+          }
+      };
+      walk(objects);
+      const others = images.filter((i) => !built.includes(i.split(':')[0] as string));
+      assert.ok(others.includes(get<string>(cluster, 'spec', 'imageName')), 'the PostgreSQL image is set');
+      for (const image of others) assert.match(image, EXACT_TAG, image);
+      // Strimzi picks the broker image from the exact Kafka version.
+      assert.match(get<string>(kafka, 'spec', 'kafka', 'version'), /^\d+\.\d+\.\d+$/);
+    });
   });
 }
+
+/** A tag that starts with a full version (major.minor, and patch where the image has one): never `latest`. */
+const EXACT_TAG = /:\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/;
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
@@ -421,6 +494,45 @@ describe('images', () => {
     assert.ok(entry, 'ENTRYPOINT runs node itself, so signals reach it');
     const bundled = /esbuild (\S+\.ts)/.exec(text)?.[1];
     assert.ok(bundled && existsSync(join(ROOT, bundled)), `bundled entry ${bundled}`);
+  });
+
+  /** The images of the FROM lines, with ARG defaults (and FLINK_VERSION, which the Tiltfile passes) filled in. */
+  const baseImages = (text: string, args: Record<string, string> = {}) => {
+    const values: Record<string, string> = { ...args };
+    for (const [, name, value] of text.matchAll(/^ARG (\w+)=(\S+)$/gm))
+      values[name as string] ??= value as string;
+    const stages = [...text.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+    return [...text.matchAll(/^FROM (\S+)/gm)]
+      .map((m) =>
+        (m[1] as string).replace(/\$\{(\w+)\}/g, (_, name: string) => values[name] ?? `<${name} unset>`),
+      )
+      .filter((image) => !stages.includes(image));
+  };
+
+  it('pins every base image to an exact version tag', () => {
+    const producer = baseImages(dockerfile('Dockerfile'));
+    const flink = baseImages(dockerfile('flink/Dockerfile'), { FLINK_VERSION: flinkVersion() });
+    assert.equal(producer.length, 3);
+    assert.deepEqual(flink, [`maven:3.9.16-eclipse-temurin-17`, `flink:${flinkVersion()}-scala_2.12-java17`]);
+    for (const image of [...producer, ...flink]) {
+      assert.doesNotMatch(image, /:latest\b|^[^:]+$/, image);
+      assert.match(image, /:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/, `${image}: major.minor.patch`);
+    }
+    assert.match(flinkVersion(), /^\d+\.\d+\.\d+$/);
+    // A `# syntax=` directive would pull a frontend image of its own.
+    for (const path of ['Dockerfile', 'flink/Dockerfile'])
+      assert.doesNotMatch(dockerfile(path), /^# syntax=/m);
+  });
+
+  it('runs the producer on a supported Node LTS, while the code keeps running on Node 20', () => {
+    const text = dockerfile('Dockerfile');
+    const [image] = baseImages(text);
+    const major = Number(/^node:(\d+)\./.exec(image as string)?.[1]);
+    // Even majors become LTS; 20 ended on 2026-04-30 and 22 ends on 2027-04-30.
+    assert.ok(major >= 24 && major % 2 === 0, `node ${major}`);
+    assert.match(text, /--target=node20\b/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    assert.equal(pkg.engines.node, '>=20');
   });
 
   it('the Flink image builds from flink/pom.xml and checks the Flink version', () => {

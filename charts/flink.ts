@@ -95,6 +95,12 @@ export class FlinkChart extends Chart {
           'execution.checkpointing.savepoint-dir': state('savepoints'),
           'execution.checkpointing.interval': `${config.flink.checkpointIntervalMs}ms`,
           'restart-strategy.type': 'exponential-delay',
+          // No jar upload/run and no cancel button in the Web UI. The operator needs neither: it deploys the
+          // application cluster with the runner jar inside through the Kubernetes API, and stops or savepoints
+          // the job through REST endpoints these flags leave on (reachable only from the Flink and operator
+          // pods, see namespace.ts). The operator already defaults web.cancel.enable to false; said here too.
+          'web.submit.enable': 'false',
+          'web.cancel.enable': 'false',
         },
         podTemplate: {
           spec: {

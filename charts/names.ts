@@ -7,8 +7,12 @@ import type { PipelineConfig } from '../src/config/index.ts';
 /** Container ports of the operands, as their operators define them. */
 export const PORTS = {
   kafkaPlain: 9092,
+  /** Strimzi's broker-internal listeners (KafkaCluster.CONTROLPLANE_PORT, REPLICATION_PORT) and its agent. */
+  kafkaControlPlane: 9090,
+  kafkaReplication: 9091,
+  kafkaAgent: 8443,
   postgres: 5432,
-  /** The CloudNativePG instance manager's status endpoint, polled by the operator. */
+  /** The CloudNativePG instance manager's status endpoint, polled by the operator and the other instances. */
   postgresStatus: 8000,
   flinkRest: 8081,
 } as const;
@@ -79,3 +83,17 @@ export function podLabels(config: PipelineConfig) {
     postgres: { 'cnpg.io/cluster': n.postgres.cluster },
   };
 }
+
+/**
+ * Labels of the operators' own pods, as their pinned Helm charts set them (what the NetworkPolicies admit):
+ * - Strimzi 1.2.0, templates/060-Deployment-strimzi-cluster-operator.yaml: `strimzi.io/kind: cluster-operator`
+ *   (also the peer of the NetworkPolicy Strimzi generates for the brokers, KafkaCluster.generateNetworkPolicy);
+ * - CloudNativePG chart 0.29.0, templates/deployment.yaml: `app.kubernetes.io/name` is the chart's name;
+ * - Flink operator chart 1.15.0, templates/controller/deployment.yaml: `app.kubernetes.io/name` likewise.
+ * Each holds while the chart's nameOverride is unset (the Tiltfile sets none).
+ */
+export const OPERATOR_POD_LABELS = {
+  strimzi: { 'strimzi.io/kind': 'cluster-operator' },
+  cnpg: { 'app.kubernetes.io/name': 'cloudnative-pg' },
+  flink: { 'app.kubernetes.io/name': 'flink-kubernetes-operator' },
+} as const;

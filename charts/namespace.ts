@@ -4,13 +4,17 @@
  * Network rules (ingress only; egress stays open for DNS and the API server):
  * - everything in the namespace is denied by default;
  * - Kafka's client listener (9092) admits only the producer and Flink pods; its internal ports (9090/9091)
- *   admit the cluster's own pods (brokers, entity operator) and the Strimzi operator's namespace. The listener's
- *   `networkPolicyPeers` (kafka.ts) make Strimzi's own generated policy equally strict: policies add up, so an
- *   open generated policy would undo this one;
- * - PostgreSQL (5432) admits only Flink and its own instances (replication); the CloudNativePG operator
- *   reaches the instance manager's status port (8000);
- * - Flink pods talk among themselves (RPC, blobs, shuffle on dynamic ports); the Flink operator reaches the
- *   JobManager's REST port (8081) to submit, observe and savepoint the job;
+ *   admit the cluster's own pods (brokers, entity operator); the Strimzi cluster operator's pods reach those and
+ *   the broker agent's port (8443). The listener's `networkPolicyPeers` (kafka.ts) and the operator's
+ *   STRIMZI_OPERATOR_NAMESPACE_LABELS (Tiltfile) make Strimzi's own generated policy equally strict: policies
+ *   add up, so an open generated policy would undo this one;
+ * - PostgreSQL (5432) admits only Flink and its own instances (replication); the instance manager's status port
+ *   (8000) admits the CloudNativePG operator's pods and the other instances (their failsafe pings);
+ * - Flink pods talk among themselves (RPC, blobs, shuffle on dynamic ports); the Flink operator's pods reach the
+ *   JobManager's REST port (8081) to observe, savepoint and stop the job (it deploys the application cluster
+ *   through the Kubernetes API, not through REST);
+ * - operators are admitted by their pods' labels (OPERATOR_POD_LABELS) in their own namespaces, never a whole
+ *   namespace;
  * - the producer's metrics port is open: metrics are not secret, and `npm run status` scrapes them through the
  *   API server's pod proxy.
  * kubectl port-forward enters the pod through the kubelet and is not subject to these policies.
@@ -19,12 +23,14 @@ import { ApiObject, Chart, type ChartProps, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { names, PORTS, podLabels } from './names.ts';
+import { names, OPERATOR_POD_LABELS, PORTS, podLabels } from './names.ts';
 
 type Peer = { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown };
 const pods = (matchLabels: Record<string, string>): Peer => ({ podSelector: { matchLabels } });
-const namespace = (name: string): Peer => ({
-  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+/** Pods with these labels in that namespace only: both selectors in one peer must match. */
+const podsIn = (namespace: string, matchLabels: Record<string, string>): Peer => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+  podSelector: { matchLabels },
 });
 const tcp = (...ports: number[]) =>
   ports.map((port) => ({ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) }));
@@ -89,20 +95,27 @@ export class NamespaceChart extends Chart {
       metadata: { name: 'default-deny-ingress' },
       spec: { podSelector: {}, policyTypes: ['Ingress'] },
     });
+    const strimzi = podsIn(operators.strimzi, OPERATOR_POD_LABELS.strimzi);
     policy('kafka-ingress', labels.kafka, [
       { from: [pods(labels.producer), pods(labels.flink)], ports: tcp(PORTS.kafkaPlain) },
       {
-        from: [pods({ 'strimzi.io/cluster': n.kafka.cluster }), namespace(operators.strimzi)],
-        ports: tcp(9090, 9091),
+        from: [pods({ 'strimzi.io/cluster': n.kafka.cluster })],
+        ports: tcp(PORTS.kafkaControlPlane, PORTS.kafkaReplication),
       },
+      { from: [strimzi], ports: tcp(PORTS.kafkaControlPlane, PORTS.kafkaReplication, PORTS.kafkaAgent) },
     ]);
     policy('postgres-ingress', labels.postgres, [
       { from: [pods(labels.flink), pods(labels.postgres)], ports: tcp(PORTS.postgres) },
-      { from: [namespace(operators.cnpg)], ports: tcp(PORTS.postgresStatus) },
+      // With several instances they also ping each other's instance manager (the liveness isolation check,
+      // CloudNativePG 1.30 pkg/management/postgres/webserver/probes/pinger.go).
+      {
+        from: [podsIn(operators.cnpg, OPERATOR_POD_LABELS.cnpg), pods(labels.postgres)],
+        ports: tcp(PORTS.postgresStatus),
+      },
     ]);
     policy('flink-ingress', { app: n.flink.deployment }, [
       { from: [pods({ app: n.flink.deployment })] },
-      { from: [namespace(operators.flink)], ports: tcp(PORTS.flinkRest) },
+      { from: [podsIn(operators.flink, OPERATOR_POD_LABELS.flink)], ports: tcp(PORTS.flinkRest) },
     ]);
     policy('producer-metrics-ingress', labels.producer, [{ ports: tcp(config.producer.metricsPort) }]);
   }

@@ -46,6 +46,8 @@ export class PostgresChart extends Chart {
       metadata: { name: n.postgres.cluster },
       spec: {
         instances: pg.instances,
+        // Pinned here rather than left to the operator's default, which moves with every operator upgrade.
+        imageName: pg.image,
         // A disruption budget on a single instance would only block node drains.
         enablePdb: pg.instances > 1,
         storage: { size: pg.storageSize },

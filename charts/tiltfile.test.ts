@@ -106,6 +106,39 @@ describe('Tiltfile', () => {
     assert.equal(flags[at + 1], '--set=extraEnvs[0].value=restricted');
   });
 
+  it("turns off the Flink operator chart's own flink ServiceAccount, Role and RoleBinding", { skip }, () => {
+    // helm/flink-kubernetes-operator 1.15.0: templates/flink/service_account.yaml, role.yaml and role_binding.yaml
+    // render for every watched namespace unless these are false (values.yaml: jobServiceAccount, rbac.job*).
+    const flags = (of('helm_resource').find((c) => c.args[0] === 'flink-operator')?.kwargs.flags ??
+      []) as string[];
+    for (const value of ['jobServiceAccount.create', 'rbac.jobRole.create', 'rbac.jobRoleBinding.create'])
+      assert.ok(flags.includes(`--set=${value}=false`), value);
+    // The FlinkDeployment runs as a ServiceAccount of its own, which the charts create.
+    const objects = manifests();
+    const account = find(objects, 'FlinkDeployment').spec as { serviceAccount: string };
+    assert.notEqual(account.serviceAccount, 'flink');
+    find(objects, 'ServiceAccount', account.serviceAccount);
+  });
+
+  it("limits Strimzi's generated broker NetworkPolicy to its operator's namespace, as ours does", {
+    skip,
+  }, () => {
+    const flags = (of('helm_resource').find((c) => c.args[0] === 'strimzi-operator')?.kwargs.flags ??
+      []) as string[];
+    const at = flags.indexOf('--set=extraEnvs[1].name=STRIMZI_OPERATOR_NAMESPACE_LABELS');
+    assert.ok(at >= 0, 'the operator namespace labels are set');
+    const value = flags[at + 1]?.replace('--set=extraEnvs[1].value=', '') ?? '';
+    // Helm's --set ends a value at a comma: one label only.
+    assert.doesNotMatch(value, /,/);
+    const [key, namespace] = value.split('=');
+    // The same namespace selector as the operator peer of our own kafka-ingress policy.
+    const policy = find(manifests(), 'NetworkPolicy', 'kafka-ingress').spec as {
+      ingress: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[] }[];
+    };
+    const selectors = policy.ingress.flatMap((r) => r.from ?? []).flatMap((p) => p.namespaceSelector ?? []);
+    assert.deepEqual(selectors, [{ matchLabels: { [key as string]: namespace } }]);
+  });
+
   it('sets the producer replicas from its --producers argument', { skip }, () => {
     const scaled = tiltfileCalls({ producers: '4' }) ?? [];
     const yaml = scaled.find((c) => c.fn === 'k8s_yaml')?.args[0] as string;

@@ -15,7 +15,7 @@ import { flinkPods } from '../charts/apiserver/flink-pods.ts';
 import { manifests } from '../charts/app.ts';
 import { crdDirectory } from '../charts/crds.ts';
 import { find, type KubeObject, parseManifests } from '../charts/manifests.ts';
-import { FLINK_MAIN_CONTAINER, names } from '../charts/names.ts';
+import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS } from '../charts/names.ts';
 import type { PipelineConfig } from '../src/config/index.ts';
 
 type Condition = { type: string; status: string; message?: string };
@@ -87,6 +87,44 @@ export function apiServerSuite(label: string, config: PipelineConfig): void {
           kind,
         );
       }
+    });
+
+    // What the server stored, not what we sent. No CNI runs here: that the policies are enforced is not tested.
+    it("stores the NetworkPolicies with each operator peer narrowed to the operator's pods", async () => {
+      type Peer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown };
+      const live = await kube.list<KubeObject & { spec: { ingress?: { from?: Peer[] }[] } }>(
+        'networking.k8s.io/v1',
+        'NetworkPolicy',
+        n.namespace,
+      );
+      assert.deepEqual(
+        live.map((p) => p.metadata.name).sort(),
+        objects
+          .filter((o) => o.kind === 'NetworkPolicy')
+          .map((o) => o.metadata.name)
+          .sort(),
+      );
+      const crossNamespace = live.flatMap((p) =>
+        (p.spec.ingress ?? []).flatMap((r) => r.from ?? []).filter((peer) => peer.namespaceSelector),
+      );
+      // Every peer from another namespace also selects pods: exactly the three operators' pods.
+      const keys = (list: unknown[]) => list.map((x) => JSON.stringify(x ?? null)).sort();
+      assert.deepEqual(
+        keys(crossNamespace.map((peer) => peer.podSelector?.matchLabels)),
+        keys(Object.values(OPERATOR_POD_LABELS)),
+      );
+    });
+
+    it('keeps the Flink Web UI without submission and cancellation, and the pinned PostgreSQL image', async () => {
+      const flink = await kube.get<{ spec: { flinkConfiguration: Record<string, string> } }>(
+        find(objects, 'FlinkDeployment', n.flink.deployment),
+      );
+      assert.equal(flink.spec.flinkConfiguration['web.submit.enable'], 'false');
+      assert.equal(flink.spec.flinkConfiguration['web.cancel.enable'], 'false');
+      const cluster = await kube.get<{ spec: { imageName?: string } }>(
+        find(objects, 'Cluster', n.postgres.cluster),
+      );
+      assert.equal(cluster.spec.imageName, config.kubernetes.postgres.image);
     });
 
     it('enforces Pod Security "restricted" in the app namespace', async () => {

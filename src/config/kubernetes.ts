@@ -15,6 +15,14 @@ const quantity = () =>
 /** A Flink memory size such as 1024m or 2g (Flink's own units). */
 const flinkMemory = () => z.string().regex(/^\d+(m|g|mb|gb)$/, 'a Flink memory size such as 1024m or 2g');
 const image = () => z.string().regex(/^[a-z0-9][a-z0-9._/:-]*$/, 'an image reference without tag');
+/** An image whose tag starts with an exact version (major.minor at least): no `latest`, no major-only tag. */
+const pinnedImage = () =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9._/:-]*:\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/,
+      'an image with an exact version tag, such as repo/postgresql:18.6-standard-trixie',
+    );
 const int = () => z.coerce.number().int();
 
 /** Requests and limits of one container; limits >= requests is checked by the API server, not here. */
@@ -80,6 +88,11 @@ export const kubernetesSchema = z
           .regex(/^[a-z_][a-z0-9_]{0,62}$/)
           .default('tradestream'),
         instances: int().min(1).max(5).default(1),
+        /**
+         * The PostgreSQL image, pinned to a minor release (the operator's own default is 18.4-system-trixie).
+         * CloudNativePG's `standard` flavour: `system` is deprecated; a digest (@sha256:...) pins it fully.
+         */
+        image: pinnedImage().default('ghcr.io/cloudnative-pg/postgresql:18.6-standard-trixie'),
         storageSize: quantity().default('2Gi'),
         resources: resources(['100m', '1'], ['256Mi', '512Mi']),
       })
