@@ -2,14 +2,15 @@
  * `npm run status [-- --wait --timeout 600 --only kafka,postgres --context kind-tradestream]`: each component's
  * real readiness on the kubeconfig's cluster (Kafka and its topics, PostgreSQL, the Flink job, the producers and
  * their current rate). Exit 0 when every component asked about is ready; 1 with the reason when one is not (at
- * once, or after --timeout with --wait); 2 on a bad config.
+ * once, or after --timeout with --wait) or the API server cannot be read; 2 on a bad config or when no cluster
+ * or context is configured.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, runMain } from '../config/index.ts';
 import { COMPONENTS, type Component, type ComponentStatus, type State } from './assess.ts';
 import { ClusterStatus } from './cluster.ts';
+import { clusterError, loadKubeConfig } from './connect.ts';
 
 const seconds = (value: string) => {
   const n = Number(value);
@@ -41,9 +42,7 @@ const line = (s: ComponentStatus) =>
 
 await runMain(async () => {
   const config = loadConfig();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  if (opts.context) kubeConfig.setCurrentContext(opts.context);
+  const kubeConfig = loadKubeConfig(opts.context);
   const context = kubeConfig.getCurrentContext();
   const cluster = new ClusterStatus(kubeConfig, config);
   const deadline = Date.now() + opts.timeout * 1000;
@@ -54,7 +53,7 @@ await runMain(async () => {
     try {
       statuses = await Promise.all(opts.only.map((c) => cluster.assess(c)));
     } catch (error) {
-      const reason = `cannot read the cluster (context ${context}): ${(error as Error).message.split('\n')[0]}`;
+      const reason = clusterError(error, kubeConfig);
       if (!opts.wait || Date.now() >= deadline) {
         process.stderr.write(`${reason}\n`);
         process.exit(1);
