@@ -465,7 +465,7 @@ if (t?.whole && t.copy) {
     '',
     `| throughput into stock_trades, ${trades} trades preloaded | rows/s | Flink JVM CPU-s per 1M trades |`,
     '| --- | ---: | ---: |',
-    `| whole job (decoder, dead letters, VWAP, alerts, JDBC upsert), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
+    `| whole job (decoder, dead letters, VWAP, alerts, PostgreSQL sink), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
     `| whole job, steady state (10% -> 90% of rows) | ${fmt(w.steadyRate)} | ${fix(w.steadyCpuPerMillion)} |`,
     `| PostgreSQL COPY of the same rows (ceiling) | ${fmt(t.copy.rate)} | - |`,
     `| ratio job / COPY (whole drain) | ${ratio(w.rate, t.copy.rate)} | |`,
