@@ -1,17 +1,29 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { allTopics, loadConfig, type PipelineConfig } from '../src/config/index.ts';
+import {
+  allTopics,
+  ConfigError,
+  loadConfig,
+  type PipelineConfig,
+  PRODUCER_SECTIONS,
+  TRADE_RETENTION_MS,
+  tradeTopics,
+} from '../src/config/index.ts';
+import { MarketSimulator } from '../src/market/index.ts';
 import { pipelineSql, SQL_ENV } from '../src/pipeline/sql.ts';
 import { MANIFEST, manifests, tiltSettings } from './app.ts';
 import { crdDirectory } from './crds.ts';
-import { crdFlinkVersion, FLINK_POM, flinkVersion } from './flink.ts';
+import { crdFlinkVersion, FLINK_POM, flinkVersion, SQL_HASH_ANNOTATION } from './flink.ts';
 import { topicObjectName } from './kafka.ts';
 import { find, type KubeObject, parseManifests } from './manifests.ts';
 import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS, PORTS, RUNNER_JAR } from './names.ts';
-import { bootstrapSql } from './postgres.ts';
-import { producerEnv } from './producer.ts';
+import { bootstrapSql, migrationJob } from './postgres.ts';
+import { checkProducerEnv, producerEnv } from './producer.ts';
+import { KIND_NODE, PLATFORM_PODS, totalRequests, workloadPods } from './resources.ts';
 import { builtinErrors, crdErrors, crdValidators } from './validate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -238,6 +250,15 @@ for (const [label, config] of configs) {
         assert.ok(conf[key]?.startsWith(`file://${stateMount}/`), key);
       }
       assert.ok(['savepoint', 'last-state'].includes(get(flink, 'spec', 'job', 'upgradeMode')));
+      assert.equal(get(flink, 'spec', 'job', 'allowNonRestoredState'), true);
+      // The spec carries a digest of what the pods read from the ConfigMap (charts/README.md, Upgrades).
+      const digest = createHash('sha256').update(JSON.stringify(sql)).digest('hex');
+      assert.equal(
+        get<Record<string, string>>(flink, 'spec', 'podTemplate', 'metadata', 'annotations')[
+          SQL_HASH_ANNOTATION
+        ],
+        digest,
+      );
       find(objects, 'ServiceAccount', get<string>(flink, 'spec', 'serviceAccount'));
     });
 
@@ -256,8 +277,8 @@ for (const [label, config] of configs) {
       assert.deepEqual(env, producerEnv(config));
       // The pods' environment loads back into the same config (brokers aside).
       const loaded = loadConfig({ env });
-      for (const section of ['profile', 'market', 'producer'] as const)
-        assert.deepEqual(loaded[section], config[section]);
+      for (const section of PRODUCER_SECTIONS.filter((s) => s !== 'kafka'))
+        assert.deepEqual(loaded[section], config[section], section);
       assert.deepEqual({ ...loaded.kafka, brokers: [] }, { ...config.kafka, brokers: [] });
       assert.deepEqual(producer.env?.find((e) => e.name === 'POD_NAME')?.valueFrom, {
         fieldRef: { fieldPath: 'metadata.name' },
@@ -378,6 +399,7 @@ for (const [label, config] of configs) {
       assert.deepEqual(pgPeers, [
         peers[1]?.podSelector.matchLabels,
         { 'cnpg.io/cluster': n.postgres.cluster },
+        migrationJob(config).podLabels,
       ]);
     });
 
@@ -463,6 +485,152 @@ describe('topic object names', () => {
     assert.equal(topicObjectName('trades-00'), 'trades-00');
     assert.equal(topicObjectName('volume_alerts'), 'volume-alerts');
     assert.equal(topicObjectName('Trades.DLQ'), 'trades.dlq');
+  });
+});
+
+describe('changes reaching the running job', () => {
+  const flinkSpec = (env: Record<string, string>) =>
+    find(parseManifests(manifests(loadConfig({ env }))), 'FlinkDeployment').spec;
+
+  it('a changed SQL script changes the FlinkDeployment spec, the same script does not', () => {
+    const before = flinkSpec({});
+    assert.deepEqual(flinkSpec({}), before);
+    // Only the SQL differs (the alert rule is in the script): the operator must still see a new spec.
+    const after = flinkSpec({ ALERTS_VOLUME_THRESHOLD: '20000' });
+    assert.notDeepEqual(after, before);
+    assert.deepEqual({ ...after, podTemplate: undefined }, { ...before, podTemplate: undefined });
+  });
+});
+
+describe('producer config on Kubernetes', () => {
+  /** Records every config field the code reads, as a path (Dates and arrays are leaves). */
+  function recording(config: PipelineConfig, read: Set<string>, path: string[] = []): PipelineConfig {
+    return new Proxy(config, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof key !== 'string') return value;
+        const at = [...path, key];
+        const isSection =
+          typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+        if (isSection) return recording(value as PipelineConfig, read, at);
+        read.add(at.join('.'));
+        return value;
+      },
+    });
+  }
+
+  it('every config field the market simulator reads reaches the pods', () => {
+    const config = loadConfig({ env: {} });
+    const env = producerEnv(config);
+    const loaded = loadConfig({ env });
+    for (const mode of ['live', 'replay'] as const) {
+      const read = new Set<string>();
+      const sim = new MarketSimulator(recording({ ...config, producer: { ...config.producer, mode } }, read));
+      for (let n = 0; n < 5_000; n++) {
+        sim.trade('narrow', 'p-1', n, 1_767_625_200_000);
+        sim.trade('wide', 'p-1', n, 1_767_625_200_000);
+      }
+      assert.ok(read.has('alerts.volumeThreshold'));
+      for (const path of read) {
+        const value = (o: unknown) => path.split('.').reduce<unknown>((v, k) => (v as never)?.[k], o);
+        assert.deepEqual(value(loaded), value(config), `${path} differs in the pods' config`);
+      }
+    }
+    // A changed alert threshold reaches the pods (it shapes the simulated block trades).
+    const changed = loadConfig({ env: { ALERTS_VOLUME_THRESHOLD: '50000' } });
+    assert.equal(producerEnv(changed).ALERTS_VOLUME_THRESHOLD, '50000');
+  });
+});
+
+describe('synth refuses a config the pods would refuse', () => {
+  it('exits 2 with one line naming the field', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PRODUCER_ACKS: 'leader' }, /^invalid config producer\.acks: an idempotent producer needs acks=all/],
+      [
+        { KUBERNETES_PRODUCER_RESOURCES_MEMORY_REQUEST: '512M' },
+        /^invalid config kubernetes\.producer\.resources\.memoryRequest: /,
+      ],
+      [
+        { KUBERNETES_KAFKA_RESOURCES_CPU_LIMIT: '1k' },
+        /^invalid config kubernetes\.kafka\.resources\.cpuLimit: /,
+      ],
+    ];
+    for (const [env, message] of cases) {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'charts/main.ts'), '--stdout'], {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 2, run.stderr);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr.trim().split('\n').length, 1);
+      assert.match(run.stderr, message);
+    }
+  });
+
+  it("loads the pods' environment as they do, whatever built the config", () => {
+    const config = loadConfig({ env: {} });
+    const bad = { ...config, producer: { ...config.producer, acks: 'none' as const } };
+    assert.throws(
+      () => checkProducerEnv(bad),
+      (e: unknown) => e instanceof ConfigError && /producer\.acks.*env PRODUCER_ACKS/.test(e.message),
+    );
+  });
+});
+
+describe('requests fit the kind node', () => {
+  // The defaults and the scaling examples of charts/README.md: 4 producers, a higher Flink parallelism.
+  const examples: Record<string, Record<string, string>> = {
+    defaults: {},
+    '--producers=4': { KUBERNETES_PRODUCER_REPLICAS: '4' },
+    'FLINK_PARALLELISM=4': { FLINK_PARALLELISM: '4' },
+    both: { KUBERNETES_PRODUCER_REPLICAS: '4', FLINK_PARALLELISM: '4' },
+  };
+  for (const [label, env] of Object.entries(examples)) {
+    it(label, () => {
+      const config = loadConfig({ env });
+      const pods = workloadPods(parseManifests(manifests(config)));
+      const count = (name: string) => pods.find((p) => p.name.includes(name))?.pods;
+      assert.equal(
+        count(`Deployment/${names(config).producer.deployment}`),
+        config.kubernetes.producer.replicas,
+      );
+      assert.equal(
+        count('TaskManager'),
+        Math.ceil(config.flink.parallelism / config.kubernetes.flink.taskSlots),
+      );
+      for (const name of ['KafkaNodePool/', 'entity operator', 'Cluster/', 'JobManager'])
+        assert.ok((count(name) ?? 0) >= 1, name);
+      const total = totalRequests([...pods, ...PLATFORM_PODS]);
+      assert.ok(total.cpuMillis <= KIND_NODE.cpuMillis, `${total.cpuMillis}m CPU requested`);
+      assert.ok(total.memoryMi <= KIND_NODE.memoryMi, `${total.memoryMi}Mi requested`);
+    });
+  }
+
+  it('counts a workload it does not know as an error, not as nothing', () => {
+    const set = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'x' },
+      spec: { template: { spec: {} } },
+    };
+    assert.throws(() => workloadPods([set]), /StatefulSet\/x/);
+  });
+});
+
+describe('trade topics on Kubernetes', () => {
+  it('close a segment well within retention, so retention deletes on time', () => {
+    const config = loadConfig({ env: {} });
+    const objects = parseManifests(manifests(config));
+    for (const topic of tradeTopics(config)) {
+      const spec = find(objects, 'KafkaTopic', topic).spec as { config: Record<string, string | number> };
+      assert.equal(Number(spec.config['retention.ms']), TRADE_RETENTION_MS);
+      assert.ok(Number(spec.config['segment.ms']) <= TRADE_RETENTION_MS / 2, topic);
+    }
+    for (const o of objects.filter((x) => x.kind === 'KafkaTopic')) {
+      const c = (o.spec as { config: Record<string, number> }).config;
+      assert.ok(Number(c['segment.ms']) < Number(c['retention.ms']), o.metadata.name);
+    }
   });
 });
 

@@ -7,6 +7,7 @@
  * On one-node kind a ReadWriteOnce volume serves all of them (access modes are per node); on a real cluster use
  * a ReadWriteMany class or S3-compatible storage (charts/README.md).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chart, type ChartProps } from 'cdk8s';
@@ -53,6 +54,26 @@ export function crdFlinkVersion(version: string): FlinkDeploymentSpecFlinkVersio
   return value as FlinkDeploymentSpecFlinkVersion;
 }
 
+/** The pod-template annotation holding sqlConfigHash: the operator diffs podTemplate, not ConfigMaps. */
+export const SQL_HASH_ANNOTATION = 'tradestream.dev/sql-sha256';
+/**
+ * CPU limit = request x this factor (Flink's own option; the operator's resource.cpu is the request). The
+ * requests fit the kind node (charts/resources.ts), the limits let the JVMs burst at start.
+ */
+export const FLINK_CPU_LIMIT_FACTOR = 2;
+
+/** The data of the ConfigMap the Flink pods mount: the generated SQL, the only file the job reads from one. */
+export function sqlConfigData(config: PipelineConfig): Record<string, string> {
+  return { [SQL_FILE]: pipelineSql(config) };
+}
+
+/** A digest of every ConfigMap the job reads, so that a changed script is a changed FlinkDeployment spec. */
+export function sqlConfigHash(config: PipelineConfig): string {
+  return createHash('sha256')
+    .update(JSON.stringify(sqlConfigData(config)))
+    .digest('hex');
+}
+
 export class FlinkChart extends Chart {
   constructor(scope: Construct, id: string, config: PipelineConfig, props: ChartProps = {}) {
     super(scope, id, props);
@@ -61,7 +82,7 @@ export class FlinkChart extends Chart {
 
     new kplus.ConfigMap(this, 'sql', {
       metadata: { name: n.flink.sqlConfigMap },
-      data: { [SQL_FILE]: pipelineSql(config) },
+      data: sqlConfigData(config),
     });
 
     new kplus.k8s.KubePersistentVolumeClaim(this, 'state', {
@@ -87,6 +108,8 @@ export class FlinkChart extends Chart {
         serviceAccount: n.flink.serviceAccount,
         flinkConfiguration: {
           'taskmanager.numberOfTaskSlots': String(f.taskSlots),
+          'kubernetes.jobmanager.cpu.limit-factor': String(FLINK_CPU_LIMIT_FACTOR),
+          'kubernetes.taskmanager.cpu.limit-factor': String(FLINK_CPU_LIMIT_FACTOR),
           // HA lets the JobManager recover its job from the last checkpoint after a crash, and lets the operator
           // fall back to the last checkpoint when an upgrade finds the job unhealthy.
           'high-availability.type': 'kubernetes',
@@ -103,6 +126,9 @@ export class FlinkChart extends Chart {
           'web.cancel.enable': 'false',
         },
         podTemplate: {
+          // The operator never sees a ConfigMap change: without this a new script would wait for the next
+          // unrelated spec change. A changed podTemplate is an upgrade (savepoint, then the new pods).
+          metadata: { annotations: { [SQL_HASH_ANNOTATION]: sqlConfigHash(config) } },
           spec: {
             // Pod Security "restricted" (the namespace enforces it): the runtime's syscall filter for every
             // container of the JobManager and TaskManager pods; the main container drops every capability.
@@ -164,6 +190,10 @@ export class FlinkChart extends Chart {
           parallelism: config.flink.parallelism,
           // A savepoint on every spec change; with HA, the last checkpoint when the job is unhealthy.
           upgradeMode: FlinkDeploymentSpecJobUpgradeMode.SAVEPOINT,
+          // A changed script changes the operators' ids: state that maps no more is dropped rather than the
+          // upgrade failing. That may drop the source's offsets too: it then resumes from the group offsets
+          // committed at checkpoints (charts/README.md, "Upgrades", says what that replays).
+          allowNonRestoredState: true,
           state: FlinkDeploymentSpecJobState.RUNNING,
         },
       },

@@ -4,7 +4,7 @@
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { allTopics, type PipelineConfig } from '../src/config/index.ts';
+import { allTopics, type PipelineConfig, TRADE_RETENTION_MS } from '../src/config/index.ts';
 import {
   Kafka,
   KafkaNodePool,
@@ -20,10 +20,14 @@ import {
 import { names, PORTS, podLabels } from './names.ts';
 import { crdResources } from './resources.ts';
 
-/** Trade topics keep an hour: enough to replay a job restart, small enough for a laptop disk. */
-const TRADE_RETENTION = { 'retention.ms': 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
-/** Alerts and dead letters are few and worth reading later. */
-const KEPT_TOPIC_CONFIG = { 'retention.ms': 7 * 24 * 3_600_000, 'segment.bytes': 64 * 1024 * 1024 };
+/** Trade topics keep an hour (their segment.ms, which lets retention act, is in TRADE_TOPIC_CONFIG). */
+const TRADE_RETENTION = { 'retention.ms': TRADE_RETENTION_MS, 'segment.bytes': 64 * 1024 * 1024 };
+/** Alerts and dead letters are few and worth reading later; a daily segment lets their week expire on time. */
+const KEPT_TOPIC_CONFIG = {
+  'retention.ms': 7 * 24 * 3_600_000,
+  'segment.bytes': 64 * 1024 * 1024,
+  'segment.ms': 24 * 3_600_000,
+};
 
 /** A Kubernetes object name for a topic name (`_` and capitals are not allowed in object names). */
 export function topicObjectName(topic: string): string {

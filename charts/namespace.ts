@@ -24,6 +24,7 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../src/config/index.ts';
 import { names, OPERATOR_POD_LABELS, PORTS, podLabels } from './names.ts';
+import { migrationJob } from './postgres.ts';
 
 type Peer = { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown };
 const pods = (matchLabels: Record<string, string>): Peer => ({ podSelector: { matchLabels } });
@@ -105,7 +106,11 @@ export class NamespaceChart extends Chart {
       { from: [strimzi], ports: tcp(PORTS.kafkaControlPlane, PORTS.kafkaReplication, PORTS.kafkaAgent) },
     ]);
     policy('postgres-ingress', labels.postgres, [
-      { from: [pods(labels.flink), pods(labels.postgres)], ports: tcp(PORTS.postgres) },
+      // The job's sinks, the instances themselves (replication), and the schema migration Job.
+      {
+        from: [pods(labels.flink), pods(labels.postgres), pods(migrationJob(config).podLabels)],
+        ports: tcp(PORTS.postgres),
+      },
       // With several instances they also ping each other's instance manager (the liveness isolation check,
       // CloudNativePG 1.30 pkg/management/postgres/webserver/probes/pinger.go).
       {

@@ -1,13 +1,15 @@
 /**
- * PostgreSQL on CloudNativePG: one Cluster whose initdb bootstrap creates the trade and VWAP tables from the
- * schema's DDL (a ConfigMap, via postInitApplicationSQLRefs) and hands them to the application user. The
- * operator generates that user's password into the `<cluster>-app` Secret; nothing here ever holds it.
+ * PostgreSQL on CloudNativePG: one Cluster, and the schema migration (src/pipeline/migration.ts) that creates and
+ * updates the tables. The initdb bootstrap runs it once, when the cluster is created (a ConfigMap, via
+ * postInitApplicationSQLRefs); the migration Job runs the same SQL on every schema change, on a running
+ * cluster, before the Flink job (the Tiltfile orders it). The operator generates the application user's
+ * password into the `<cluster>-app` Secret; nothing here ever holds it.
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { postgresDdl, postgresTables } from '../src/pipeline/analytics/index.ts';
+import { migrationSql } from '../src/pipeline/migration.ts';
 import {
   Cluster,
   ClusterSpecResourcesLimits,
@@ -16,19 +18,24 @@ import {
 import { names } from './names.ts';
 import { crdResources } from './resources.ts';
 
+/** The uid of `postgres` in CloudNativePG's images (the operator's default PostgresUID). */
+export const POSTGRES_UID = 26;
+/** Where the migration pod finds the cluster's CA certificate, to verify the server it talks to. */
+const CA_DIR = '/etc/tradestream/postgres-ca';
+
 /**
- * The bootstrap SQL. It runs once, as the superuser, in the app database (FACTS.md), so the tables would belong
- * to `postgres`: hand them to the owner, which the Flink sink connects as.
+ * The bootstrap SQL: the migration itself. It runs once, as the superuser, in the app database (FACTS.md), so
+ * the tables would belong to `postgres`: the migration hands them to the owner, which the Flink sink and the
+ * migration Job connect as.
  */
 export function bootstrapSql(config: PipelineConfig): string {
-  const owner = config.kubernetes.postgres.owner;
-  const tables = postgresTables(config.profile);
-  return [
-    '-- tradestream tables: generated from src/schema and src/pipeline by charts/postgres.ts; do not edit.',
-    ...tables.flatMap((table) => [postgresDdl(table), '']),
-    ...tables.map((table) => `ALTER TABLE ${table.name} OWNER TO ${owner};`),
-    '',
-  ].join('\n');
+  return migrationSql(config.profile, config.kubernetes.postgres.owner);
+}
+
+/** The migration Job and the labels of its pod (what a NetworkPolicy peer must select to let it reach 5432). */
+export function migrationJob(config: PipelineConfig) {
+  const cluster = config.kubernetes.postgres.cluster;
+  return { name: `${cluster}-migrate`, podLabels: { 'app.kubernetes.io/name': `${cluster}-migrate` } };
 }
 
 export class PostgresChart extends Chart {
@@ -59,6 +66,82 @@ export class PostgresChart extends Chart {
             postInitApplicationSqlRefs: {
               configMapRefs: [{ name: n.postgres.schemaConfigMap, key: n.postgres.schemaKey }],
             },
+          },
+        },
+      },
+    });
+
+    // psql of the cluster's own image, as the owner, over TLS verified against the cluster's CA. The SQL is in
+    // the pod template itself, so a changed schema is a changed Job: Tilt re-creates a Job on every change of
+    // its spec (a plain `kubectl apply` refuses to, the template being immutable: `kubectl replace --force`).
+    // Until the database accepts connections the pod fails and the Job retries, with backoff.
+    const secret = (key: string) => ({ valueFrom: { secretKeyRef: { name: n.postgres.appSecret, key } } });
+    const job = migrationJob(config);
+    new kplus.k8s.KubeJob(this, 'migrate', {
+      metadata: { name: job.name },
+      spec: {
+        backoffLimit: 10,
+        template: {
+          metadata: { labels: job.podLabels },
+          spec: {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: POSTGRES_UID,
+              runAsGroup: POSTGRES_UID,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: 'migrate',
+                image: pg.image,
+                command: [
+                  'psql',
+                  '--no-psqlrc',
+                  '--single-transaction',
+                  '--set=ON_ERROR_STOP=1',
+                  `--command=${bootstrapSql(config)}`,
+                ],
+                env: [
+                  { name: 'PGHOST', ...secret('host') },
+                  { name: 'PGPORT', ...secret('port') },
+                  { name: 'PGDATABASE', ...secret('dbname') },
+                  { name: 'PGUSER', ...secret('username') },
+                  { name: 'PGPASSWORD', ...secret('password') },
+                  { name: 'PGSSLMODE', value: 'verify-full' },
+                  { name: 'PGSSLROOTCERT', value: `${CA_DIR}/ca.crt` },
+                  { name: 'PGCONNECT_TIMEOUT', value: '10' },
+                  { name: 'PGAPPNAME', value: job.name },
+                ],
+                volumeMounts: [{ name: 'ca', mountPath: CA_DIR, readOnly: true }],
+                resources: {
+                  requests: {
+                    cpu: kplus.k8s.Quantity.fromString('50m'),
+                    memory: kplus.k8s.Quantity.fromString('64Mi'),
+                  },
+                  limits: {
+                    cpu: kplus.k8s.Quantity.fromString('500m'),
+                    memory: kplus.k8s.Quantity.fromString('64Mi'),
+                  },
+                },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ['ALL'] },
+                  readOnlyRootFilesystem: true,
+                },
+              },
+            ],
+            // Only the certificate: CloudNativePG's `<cluster>-ca` Secret also holds the CA's private key.
+            volumes: [
+              {
+                name: 'ca',
+                secret: {
+                  secretName: `${n.postgres.cluster}-ca`,
+                  items: [{ key: 'ca.crt', path: 'ca.crt' }],
+                },
+              },
+            ],
           },
         },
       },

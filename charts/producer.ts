@@ -6,40 +6,31 @@
 import { Chart, type ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { configFields, type PipelineConfig } from '../src/config/index.ts';
+import { loadConfig, type PipelineConfig, producerConfigEnv } from '../src/config/index.ts';
 import { names, PRODUCER_UID, podLabels } from './names.ts';
 import { containerResources } from './resources.ts';
 
-/** The config sections the producer reads; the rest (flink, windows, kubernetes...) is not its business. */
-const PRODUCER_SECTIONS = new Set(['profile', 'logLevel', 'market', 'producer', 'kafka']);
-
-function envValue(value: unknown): string {
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.join(',');
-  return String(value);
+/**
+ * The producer's environment: every field of the sections it reads (PRODUCER_SECTIONS in src/config, the
+ * same list the local stack's producer gets) under the config's env name, with the brokers pointing at the
+ * in-cluster bootstrap Service. The instance id is left unset: each pod takes POD_NAME.
+ */
+export function producerEnv(config: PipelineConfig): Record<string, string> {
+  return { ...producerConfigEnv(config), KAFKA_BROKERS: names(config).kafka.bootstrap };
 }
 
 /**
- * The producer's environment: every field of its config sections under the config's env name, with the
- * brokers pointing at the in-cluster bootstrap Service. The instance id is left unset: each pod takes POD_NAME.
+ * What a pod does at start: loads its config from exactly this environment. Synth runs it, so a config the
+ * pods would refuse stops synth with the same one line (ConfigError: exit 2) instead of crash-looping pods.
  */
-export function producerEnv(config: PipelineConfig): Record<string, string> {
-  const n = names(config);
-  const env: Record<string, string> = {};
-  for (const { path, env: name } of configFields()) {
-    if (!PRODUCER_SECTIONS.has(path[0] as string)) continue;
-    let value: unknown = config;
-    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
-    if (value === undefined) continue;
-    env[name] = envValue(value);
-  }
-  env.KAFKA_BROKERS = n.kafka.bootstrap;
-  return env;
+export function checkProducerEnv(config: PipelineConfig): void {
+  loadConfig({ env: producerEnv(config) });
 }
 
 export class ProducerChart extends Chart {
   constructor(scope: Construct, id: string, config: PipelineConfig, props: ChartProps = {}) {
     super(scope, id, props);
+    checkProducerEnv(config);
     const n = names(config);
     const k = config.kubernetes.producer;
     const port = config.producer.metricsPort;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { find, parseManifests } from './manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -23,7 +25,29 @@ function tiltfileCalls(args: Record<string, string> = {}): Call[] | undefined {
   return JSON.parse(run.stdout) as Call[];
 }
 
-const WORKLOAD_KINDS = ['Kafka', 'Cluster', 'FlinkDeployment', 'Deployment'];
+const WORKLOAD_KINDS = ['Kafka', 'Cluster', 'FlinkDeployment', 'Deployment', 'Job'];
+
+/**
+ * A directory of stand-in commands: each appends its name, its arguments and its stdin's length to `calls.log`
+ * and exits with the status `fake` gives it (0 by default), for running the real scripts without a cluster.
+ */
+function fakeCommands(fake: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tradestream-fake-'));
+  const log = join(dir, 'calls.log');
+  for (const name of ['kubectl', 'tilt', 'ctlptl', 'sleep', ...Object.keys(fake)]) {
+    const path = join(dir, name);
+    writeFileSync(
+      path,
+      `#!/bin/sh\n[ -t 0 ] || input=$(cat)\necho "${name} $* <${'$'}{#input}" >> ${log}\n${fake[name] ?? 'exit 0'}\n`,
+    );
+    chmodSync(path, 0o755);
+  }
+  return {
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    calls: () => readFileSync(log, 'utf8').trim().split('\n'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 describe('Tiltfile', () => {
   const calls = tiltfileCalls();
@@ -76,7 +100,35 @@ describe('Tiltfile', () => {
     assert.ok(deps.get('kafka')?.includes('strimzi-operator'));
     assert.ok(deps.get('postgres')?.includes('cnpg-operator'));
     assert.ok(deps.get('flink')?.includes('flink-operator'));
-    for (const gate of ['kafka-ready', 'postgres-ready']) assert.ok(deps.get('flink')?.includes(gate));
+    for (const gate of ['kafka-ready', 'postgres-migrate']) assert.ok(deps.get('flink')?.includes(gate));
+    assert.ok(deps.get('postgres-migrate')?.includes('postgres-ready'));
+    assert.ok(deps.get('postgres')?.includes('postgres-webhook'));
+    for (const dep of ['cnpg-operator', 'namespace']) assert.ok(deps.get('postgres-webhook')?.includes(dep));
+  });
+
+  it('runs the schema migration Job as its own resource, before the Flink job', { skip }, () => {
+    const job = find(manifests(), 'Job');
+    const migrate = of('k8s_resource').find((c) => c.kwargs.new_name === 'postgres-migrate');
+    assert.equal(migrate?.args[0], job.metadata.name);
+  });
+
+  it("gates the Cluster on CloudNativePG's webhook admitting it: a server dry-run, retried", { skip }, () => {
+    const gate = of('local_resource').find((c) => c.args[0] === 'postgres-webhook');
+    const cmd = gate?.kwargs.cmd as string;
+    const env = gate?.kwargs.env as Record<string, string>;
+    // The very Cluster the postgres resource applies.
+    assert.deepEqual(JSON.parse(env.CLUSTER as string), find(manifests(), 'Cluster'));
+    // Run the command with a kubectl that the webhook refuses twice, then admits.
+    const fake = fakeCommands({
+      kubectl: `[ $(grep -c '^kubectl' ${'$'}(dirname $0)/calls.log) -ge 3 ] || { echo 'failed calling webhook' >&2; exit 1; }`,
+    });
+    after(fake.remove);
+    const run = spawnSync('sh', ['-c', cmd], { env: { ...fake.env, ...env }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const calls = fake.calls().filter((c) => c.startsWith('kubectl'));
+    assert.equal(calls.length, 3);
+    for (const c of calls)
+      assert.equal(c, `kubectl apply --dry-run=server -f - <${(env.CLUSTER as string).length}`);
   });
 
   it('anchors k8s_kind patterns and names their API version', { skip }, () => {
@@ -143,5 +195,66 @@ describe('Tiltfile', () => {
     const scaled = tiltfileCalls({ producers: '4' }) ?? [];
     const yaml = scaled.find((c) => c.fn === 'k8s_yaml')?.args[0] as string;
     assert.equal((find(parseManifests(yaml), 'Deployment').spec as { replicas: number }).replicas, 4);
+  });
+});
+
+/**
+ * `npm run down` with stand-ins for kubectl, tilt and ctlptl: the order of the commands it runs. That the
+ * operators do remove their finalizers when their custom resources are deleted this way is proven by review only.
+ */
+describe('npm run down', () => {
+  const CUSTOM_RESOURCES = [
+    'flinkdeployments.flink.apache.org',
+    'kafkatopics.kafka.strimzi.io',
+    'kafkas.kafka.strimzi.io',
+    'kafkanodepools.kafka.strimzi.io',
+    'clusters.postgresql.cnpg.io',
+  ];
+  const down = (args: string[], fake: Record<string, string> = {}) => {
+    const commands = fakeCommands(fake);
+    after(commands.remove);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'charts/cluster.ts', 'down', ...args], {
+      cwd: ROOT,
+      env: commands.env,
+      encoding: 'utf8',
+    });
+    const calls = commands.calls().map((c) => c.replace(/ <\d+$/, ''));
+    return { status: run.status, stderr: run.stderr, calls };
+  };
+  const deletes = (calls: string[]) => calls.filter((c) => c.startsWith('kubectl delete'));
+
+  for (const keep of [false, true]) {
+    it(`deletes the custom resources and waits for them before tilt down${keep ? ' (--keep-cluster)' : ''}`, () => {
+      const { status, stderr, calls } = down(keep ? ['--keep-cluster'] : []);
+      assert.equal(status, 0, stderr);
+      assert.deepEqual(
+        deletes(calls),
+        CUSTOM_RESOURCES.map(
+          (r) =>
+            `kubectl delete ${r} --all --namespace=tradestream --ignore-not-found --wait=true --timeout=300s`,
+        ),
+      );
+      const tiltDown = calls.indexOf('tilt down');
+      assert.ok(tiltDown > calls.lastIndexOf(deletes(calls).at(-1) as string), 'tilt down after the deletes');
+      const deleteCluster = calls.findIndex((c) => c.startsWith('ctlptl delete cluster'));
+      if (keep) assert.equal(deleteCluster, -1);
+      else assert.equal(deleteCluster, calls.length - 1);
+    });
+  }
+
+  it('keeps the operators (no tilt down) when a finalizer does not go away, with --keep-cluster', () => {
+    const { status, calls } = down(['--keep-cluster'], {
+      kubectl: `case "$*" in 'delete kafkas'*) exit 1;; esac`,
+    });
+    assert.equal(status, 1);
+    assert.ok(!calls.includes('tilt down'));
+    assert.equal(deletes(calls).length, 3, 'stops at the kind that timed out');
+  });
+
+  it('skips a kind whose CRD is not installed', () => {
+    const { status, calls } = down([], { kubectl: `case "$*" in 'get crd kafkatopics'*) exit 1;; esac` });
+    assert.equal(status, 0);
+    assert.ok(!deletes(calls).some((c) => c.includes('kafkatopics')));
+    assert.equal(deletes(calls).length, 4);
   });
 });

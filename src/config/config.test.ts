@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { allTopics, ConfigError, configFields, loadConfig, topicForTicker, tradeTopics } from './index.ts';
+import {
+  allTopics,
+  ConfigError,
+  configFields,
+  loadConfig,
+  PRODUCER_SECTIONS,
+  producerConfigEnv,
+  TRADE_RETENTION_MS,
+  topicForTicker,
+  tradeTopics,
+} from './index.ts';
 
 describe('pipeline config', () => {
   it('has sane defaults', () => {
@@ -34,6 +44,18 @@ describe('pipeline config', () => {
       [{ KAFKA_TRADE_TOPIC_COUNT: '0' }, /^invalid config kafka\.tradeTopicCount: /],
       [{ PRODUCER_COMPRESSION: 'brotli' }, /^invalid config producer\.compression: /],
       [
+        { PRODUCER_ACKS: 'leader' },
+        /^invalid config producer\.acks: an idempotent producer needs acks=all .*\(got "leader"; env PRODUCER_ACKS\)$/,
+      ],
+      [
+        { KUBERNETES_POSTGRES_RESOURCES_MEMORY_LIMIT: '1G' },
+        /^invalid config kubernetes\.postgres\.resources\.memoryLimit: memory in Ki, Mi, Gi or Ti/,
+      ],
+      [
+        { KUBERNETES_PRODUCER_RESOURCES_CPU_REQUEST: '100Mi' },
+        /^invalid config kubernetes\.producer\.resources\.cpuRequest: /,
+      ],
+      [
         { WINDOWS_MAX_EVENT_AHEAD_MS: '4000' },
         /^invalid config windows\.maxEventAheadMs: must be at most windows\.watermarkDelayMs - market\.outOfOrderMaxMs \(3000\).*\(got "4000"; env WINDOWS_MAX_EVENT_AHEAD_MS\)$/,
       ],
@@ -43,6 +65,29 @@ describe('pipeline config', () => {
         () => loadConfig({ env }),
         (e: unknown) => e instanceof ConfigError && message.test(e.message),
       );
+    }
+  });
+
+  it('a non-idempotent producer may use any acks', () => {
+    const config = loadConfig({ env: { PRODUCER_ACKS: 'leader', PRODUCER_IDEMPOTENT: 'false' } });
+    assert.equal(config.producer.acks, 'leader');
+  });
+
+  it("gives the producer's environment its sections only, and they load back the same", () => {
+    const config = loadConfig({ env: { ALERTS_VOLUME_THRESHOLD: '25000', FLINK_PARALLELISM: '8' } });
+    const env = producerConfigEnv(config);
+    assert.equal(env.ALERTS_VOLUME_THRESHOLD, '25000');
+    assert.equal(env.FLINK_PARALLELISM, undefined);
+    const loaded = loadConfig({ env });
+    for (const section of PRODUCER_SECTIONS) assert.deepEqual(loaded[section], config[section], section);
+  });
+
+  it('closes trade topic segments well within their retention, so retention can delete them', () => {
+    const config = loadConfig({ env: {} });
+    for (const topic of allTopics(config).filter((t) => tradeTopics(config).includes(t.name))) {
+      const segmentMs = Number(topic.config?.['segment.ms']);
+      assert.ok(segmentMs > 0 && segmentMs <= TRADE_RETENTION_MS / 2, topic.name);
+      assert.equal(topic.config?.['message.timestamp.type'], 'LogAppendTime');
     }
   });
 

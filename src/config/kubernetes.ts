@@ -1,7 +1,8 @@
 /**
  * The Kubernetes part of the pipeline config, read by the cdk8s charts (charts/), the Tiltfile (through
- * `charts/main.ts --settings`) and the status command. Defaults fit a one-node kind cluster on a laptop
- * (about 5 GiB of memory for the whole pipeline). Env names follow the usual rule: kubernetes.producer.replicas
+ * `charts/main.ts --settings`) and the status command. Defaults fit a one-node kind cluster on a laptop:
+ * the requests of every workload, the operators' and kind's own included, fit KIND_NODE (charts/resources.ts)
+ * for the defaults and the scaling examples of charts/README.md. Env names follow the usual rule: kubernetes.producer.replicas
  * <- KUBERNETES_PRODUCER_REPLICAS.
  */
 import { z } from 'zod';
@@ -12,6 +13,10 @@ const objectName = () =>
 /** A Kubernetes resource quantity such as 500m, 1, 512Mi, 2Gi. */
 const quantity = () =>
   z.string().regex(/^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, 'a quantity such as 500m, 512Mi or 2Gi');
+/** CPU and memory as charts/resources.ts parses them (cdk8s-plus needs numbers): 500m or 0.5; 512Mi or 2Gi. */
+const cpuQuantity = () => z.string().regex(/^\d+(\.\d+)?m?$/, 'CPU such as 250m or 1');
+const memoryQuantity = () =>
+  z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti)$/, 'memory in Ki, Mi, Gi or Ti, such as 512Mi or 2Gi');
 /** A Flink memory size such as 1024m or 2g (Flink's own units). */
 const flinkMemory = () => z.string().regex(/^\d+(m|g|mb|gb)$/, 'a Flink memory size such as 1024m or 2g');
 const image = () => z.string().regex(/^[a-z0-9][a-z0-9._/:-]*$/, 'an image reference without tag');
@@ -29,10 +34,10 @@ const int = () => z.coerce.number().int();
 const resources = (cpu: [string, string], memory: [string, string]) =>
   z
     .object({
-      cpuRequest: quantity().default(cpu[0]),
-      cpuLimit: quantity().default(cpu[1]),
-      memoryRequest: quantity().default(memory[0]),
-      memoryLimit: quantity().default(memory[1]),
+      cpuRequest: cpuQuantity().default(cpu[0]),
+      cpuLimit: cpuQuantity().default(cpu[1]),
+      memoryRequest: memoryQuantity().default(memory[0]),
+      memoryLimit: memoryQuantity().default(memory[1]),
     })
     .prefault({});
 
@@ -56,7 +61,7 @@ export const kubernetesSchema = z
         name: objectName().default('tradestream-producer'),
         image: image().default('tradestream-producer'),
         replicas: int().min(0).max(100).default(1),
-        resources: resources(['250m', '1'], ['192Mi', '384Mi']),
+        resources: resources(['100m', '1'], ['192Mi', '384Mi']),
       })
       .prefault({}),
     kafka: z
@@ -104,9 +109,10 @@ export const kubernetesSchema = z
         image: image().default('tradestream-flink'),
         /** Slots per TaskManager; the operator starts ceil(flink.parallelism / taskSlots) TaskManagers. */
         taskSlots: int().min(1).max(32).default(2),
-        jobManagerCpu: z.coerce.number().positive().default(0.5),
+        /** CPU requests; the limits are FLINK_CPU_LIMIT_FACTOR (charts/flink.ts) times them. */
+        jobManagerCpu: z.coerce.number().positive().default(0.25),
         jobManagerMemory: flinkMemory().default('1024m'),
-        taskManagerCpu: z.coerce.number().positive().default(1),
+        taskManagerCpu: z.coerce.number().positive().default(0.5),
         taskManagerMemory: flinkMemory().default('1536m'),
         /** The volume holding checkpoints, savepoints and HA metadata. */
         stateStorageSize: quantity().default('2Gi'),

@@ -4,7 +4,13 @@
  * kafka.tradeTopicCount <- KAFKA_TRADE_TOPIC_COUNT, profile <- PROFILE.
  */
 import { z } from 'zod';
-import { type ConfigInput, configSchema, type PipelineConfig } from './schema.ts';
+import {
+  type ConfigInput,
+  configSchema,
+  type PipelineConfig,
+  PRODUCER_SECTIONS,
+  type ProducerConfig,
+} from './schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -34,6 +40,31 @@ export function configFields(shape: Shape = configSchema.shape, prefix: string[]
     else fields.push({ path, env: envName(path) });
   }
   return fields;
+}
+
+/**
+ * The config as the environment variables that load it again (what a pod's env says), limited to `sections`
+ * (top-level keys) when given.
+ */
+export function configEnv(
+  config: Partial<PipelineConfig>,
+  sections?: readonly (keyof PipelineConfig)[],
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { path, env: name } of configFields()) {
+    if (sections && !sections.includes(path[0] as keyof PipelineConfig)) continue;
+    let value: unknown = config;
+    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (value === undefined) continue;
+    env[name] =
+      value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return env;
+}
+
+/** The producer's environment: its sections only (PRODUCER_SECTIONS), for its pods and the local stack. */
+export function producerConfigEnv(config: ProducerConfig): Record<string, string> {
+  return configEnv(config, PRODUCER_SECTIONS);
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {

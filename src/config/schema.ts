@@ -125,6 +125,14 @@ export const configSchema = z
     kubernetes: kubernetesSchema,
   })
   .superRefine((c, ctx) => {
+    // Here rather than in the producer, so that every command loading the config (npm run synth included)
+    // refuses it, with the same one line and exit code 2 as a bad field.
+    if (c.producer.idempotent && c.producer.acks !== 'all')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['producer', 'acks'],
+        message: 'an idempotent producer needs acks=all (or set producer.idempotent=false)',
+      });
     const room = c.windows.watermarkDelayMs - c.market.outOfOrderMaxMs;
     if (c.windows.maxEventAheadMs > room)
       ctx.addIssue({
@@ -136,3 +144,20 @@ export const configSchema = z
 
 export type PipelineConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/**
+ * The config sections the producer process reads (the market simulator included), so the only ones its pods
+ * and the local stack's producer get by environment. `windows` because the schema's cross-field check above
+ * reads it with `market`: without it a pod could refuse a config that synth accepted.
+ */
+export const PRODUCER_SECTIONS = [
+  'profile',
+  'logLevel',
+  'market',
+  'producer',
+  'kafka',
+  'alerts',
+  'windows',
+] as const satisfies readonly (keyof PipelineConfig)[];
+/** What the producer may read: the type checker keeps TradeProducer within PRODUCER_SECTIONS. */
+export type ProducerConfig = Pick<PipelineConfig, (typeof PRODUCER_SECTIONS)[number]>;

@@ -11,11 +11,20 @@ export function tradeTopics(config: Pick<PipelineConfig, 'kafka'>): string[] {
   );
 }
 
+/** How long Kubernetes keeps trades (charts/kafka.ts): enough to replay a job restart, small for a laptop disk. */
+export const TRADE_RETENTION_MS = 3_600_000;
+
 /**
  * Trade topics stamp each record with the broker's append time: the job bounds a trade's own timestamp by it
  * (docs/strict-decoding.md), and a producer's clock cannot move that reference.
+ * Retention deletes whole closed segments only, and a segment closes at segment.bytes or segment.ms (default
+ * 7 days): at 1000 trades/s a 64 MiB segment can stay open for hours, so without segment.ms the retention
+ * above would not act. A tenth of it keeps trades at most 1.1 x retention.
  */
-export const TRADE_TOPIC_CONFIG = { 'message.timestamp.type': 'LogAppendTime' } as const;
+export const TRADE_TOPIC_CONFIG = {
+  'message.timestamp.type': 'LogAppendTime',
+  'segment.ms': String(TRADE_RETENTION_MS / 10),
+} as const;
 
 export interface TopicSpec {
   name: string;

@@ -1,7 +1,8 @@
 /**
  * A real PostgreSQL server from the Debian packages, on a temp data dir and a free loopback port, for the
  * integration tests, the benchmarks and `npm start`. initdb refuses root, so the server runs as the `postgres`
- * user (runuser). The app database and user get a generated password, handed to Flink by environment only.
+ * user (runuser). The app database and user get a generated password, handed to Flink by environment only; the
+ * tables come from the schema migration (src/pipeline/migration.ts), as on Kubernetes.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { logger } from '../log.ts';
-import { postgresDdl, postgresTables } from '../pipeline/analytics/index.ts';
+import { migrationSql } from '../pipeline/migration.ts';
 import type { ProfileName } from '../schema/index.ts';
 import { freePort } from './ports.ts';
 
@@ -193,9 +194,10 @@ export class LocalPostgres {
     } finally {
       await admin.end();
     }
+    // The same migration as on Kubernetes; one query string is one transaction.
     const app = await this.client();
     try {
-      for (const table of postgresTables(profile)) await app.query(postgresDdl(table));
+      await app.query(migrationSql(profile, APP_USER));
     } finally {
       await app.end();
     }

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { allTopics, configFields, type PipelineConfig, tradeTopics } from '../config/index.ts';
+import { allTopics, type PipelineConfig, producerConfigEnv, tradeTopics } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { LATE_TRADES_TABLE, VWAP_TABLE } from '../pipeline/analytics/index.ts';
 import { pipelineSql, SQL_ENV } from '../pipeline/sql.ts';
@@ -258,7 +258,7 @@ export class LocalStack {
   spawnProducer(env: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/producer/main.ts')], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...configEnv(this.config), KAFKA_BROKERS: this.kafka.bootstrap, ...env },
+      env: { ...process.env, ...producerConfigEnv(this.config), KAFKA_BROKERS: this.kafka.bootstrap, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.producers.add(child);
@@ -283,17 +283,4 @@ export class LocalStack {
     ]);
     if (errors.length > 0) logger.warn({ errors: errors.map(String) }, 'local stack stopped with errors');
   }
-}
-
-/** The config as the environment variables that load it again (what a pod's env would say). */
-export function configEnv(config: PipelineConfig): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { path, env: name } of configFields()) {
-    let value: unknown = config;
-    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
-    if (value === undefined) continue;
-    env[name] =
-      value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join(',') : String(value);
-  }
-  return env;
 }

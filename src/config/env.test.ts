@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../config/index.ts';
-import { configEnv } from './stack.ts';
+import { configEnv, loadConfig } from './index.ts';
 
 describe('configEnv', () => {
   it('is the environment that loads the same config again (what the spawned producer reads)', () => {

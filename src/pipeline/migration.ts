@@ -1,0 +1,63 @@
+/**
+ * The schema migration: one SQL script, generated from the analytics registry, that brings a database of any
+ * earlier version of the pipeline to the current tables and changes nothing on a current one. CloudNativePG's
+ * bootstrap runs SQL only when the cluster is created, so the same script also runs before the job on
+ * Kubernetes (the migration Job of charts/postgres.ts) and at every start of the local stack (src/local/postgres.ts).
+ *
+ * Additive only: missing tables and columns are created, comments and the owner set again. It never drops,
+ * retypes or renames a column, nor changes a key or a CHECK of an existing column; those need a hand-written
+ * step. A new NOT NULL column cannot be added to a table that has rows (PostgreSQL refuses, and the whole
+ * script rolls back): give it a value first, or declare it nullable in the schema.
+ * Roles are not created here (the application user may not create roles): declare them in the Cluster's
+ * `spec.managed.roles`, which the operator reconciles on a running cluster; GRANTs on the tables belong here.
+ */
+import type { ProfileName } from '../schema/index.ts';
+import { type PostgresTable, postgresDdl, postgresTables } from './analytics/index.ts';
+
+/** Any constant of the script's own: concurrent runs queue on it instead of racing CREATE TABLE. */
+const MIGRATION_LOCK = 8_402_117;
+
+/**
+ * The column definitions of the table's CREATE TABLE, one per column: the same text serves ADD COLUMN, so a
+ * column added later is declared exactly as a fresh table declares it (type, NOT NULL, CHECK).
+ */
+function columnDefinitions(table: PostgresTable): string[] {
+  const ddl = postgresDdl(table);
+  const body = ddl.slice(ddl.indexOf('(\n') + 2, ddl.indexOf('\n);'));
+  const definitions = body
+    .split(',\n')
+    .map((line) => line.trim())
+    .filter((line) => !line.startsWith('PRIMARY KEY'));
+  const names = definitions.map((d) => d.split(' ')[0]);
+  if (names.join() !== table.columns.map((c) => c.name).join())
+    throw new Error(`cannot read the column definitions of ${table.name} from its DDL`);
+  return definitions;
+}
+
+/**
+ * The migration script, to run in one transaction as the tables' owner (or as the superuser, which then hands
+ * the tables to the owner). Idempotent: a second run finds everything in place.
+ */
+export function migrationSql(profile: ProfileName, owner: string): string {
+  return [
+    '-- tradestream schema migration: generated from src/pipeline/analytics by src/pipeline/migration.ts; do not edit.',
+    '-- Idempotent and additive; run by the CloudNativePG bootstrap, the migration Job and the local stack.',
+    // Each run reports every existing column as "already exists, skipping": keep the log to what matters.
+    'SET client_min_messages = warning;',
+    // ALTER TABLE waits for the job's open transactions and blocks the next ones meanwhile: give up early, retry.
+    "SET lock_timeout = '10s';",
+    `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK});`,
+    '',
+    ...postgresTables(profile).flatMap((table) => [
+      // Columns first (a no-op on a missing table), so that the column comments below find them.
+      `ALTER TABLE IF EXISTS ${table.name}`,
+      `${columnDefinitions(table)
+        .map((d) => `  ADD COLUMN IF NOT EXISTS ${d}`)
+        .join(',\n')};`,
+      postgresDdl(table),
+      // Changes nothing for the owner itself; from the bootstrap's superuser it hands the table over.
+      `ALTER TABLE ${table.name} OWNER TO ${owner};`,
+      '',
+    ]),
+  ].join('\n');
+}
