@@ -11,28 +11,11 @@
  * Roles are not created here (the application user may not create roles): declare them in the Cluster's
  * `spec.managed.roles`, which the operator reconciles on a running cluster; GRANTs on the tables belong here.
  */
-import type { ProfileName } from '../schema/index.ts';
-import { type PostgresTable, postgresDdl, postgresTables } from './analytics/index.ts';
+import { type ProfileName, postgresColumnDefinition } from '../schema/index.ts';
+import { postgresDdl, postgresTables } from './analytics/index.ts';
 
 /** Any constant of the script's own: concurrent runs queue on it instead of racing CREATE TABLE. */
 const MIGRATION_LOCK = 8_402_117;
-
-/**
- * The column definitions of the table's CREATE TABLE, one per column: the same text serves ADD COLUMN, so a
- * column added later is declared exactly as a fresh table declares it (type, NOT NULL, CHECK).
- */
-function columnDefinitions(table: PostgresTable): string[] {
-  const ddl = postgresDdl(table);
-  const body = ddl.slice(ddl.indexOf('(\n') + 2, ddl.indexOf('\n);'));
-  const definitions = body
-    .split(',\n')
-    .map((line) => line.trim())
-    .filter((line) => !line.startsWith('PRIMARY KEY'));
-  const names = definitions.map((d) => d.split(' ')[0]);
-  if (names.join() !== table.columns.map((c) => c.name).join())
-    throw new Error(`cannot read the column definitions of ${table.name} from its DDL`);
-  return definitions;
-}
 
 /**
  * The migration script, to run in one transaction as the tables' owner (or as the superuser, which then hands
@@ -51,9 +34,8 @@ export function migrationSql(profile: ProfileName, owner: string): string {
     ...postgresTables(profile).flatMap((table) => [
       // Columns first (a no-op on a missing table), so that the column comments below find them.
       `ALTER TABLE IF EXISTS ${table.name}`,
-      `${columnDefinitions(table)
-        .map((d) => `  ADD COLUMN IF NOT EXISTS ${d}`)
-        .join(',\n')};`,
+      // Declared as a fresh table declares them (type, NOT NULL, CHECK), so a column added later is the same.
+      `${table.columns.map((c) => `  ADD COLUMN IF NOT EXISTS ${postgresColumnDefinition(c)}`).join(',\n')};`,
       postgresDdl(table),
       // Changes nothing for the owner itself; from the bootstrap's superuser it hands the table over.
       `ALTER TABLE ${table.name} OWNER TO ${owner};`,

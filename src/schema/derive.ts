@@ -99,15 +99,18 @@ function postgresCheck(c: Column): string | undefined {
 }
 
 /** CREATE TABLE for the columns, idempotent, with checks, the primary key and column comments. */
+/** A column as PostgreSQL declares it (name, type, NOT NULL, CHECK): in CREATE TABLE and in ADD COLUMN alike. */
+export function postgresColumnDefinition(c: Column): string {
+  const check = postgresCheck(c);
+  return `${c.name} ${postgresType(c.type)}${c.nullable ? '' : ' NOT NULL'}${check ? ` CHECK (${check})` : ''}`;
+}
+
 export function postgresTableDdl(
   columns: readonly Column[],
   table = TRADES_TABLE,
   key: readonly string[] = [TRADE_KEY],
 ): string {
-  const lines = columns.map((c) => {
-    const check = postgresCheck(c);
-    return `  ${c.name} ${postgresType(c.type)}${c.nullable ? '' : ' NOT NULL'}${check ? ` CHECK (${check})` : ''}`;
-  });
+  const lines = columns.map((c) => `  ${postgresColumnDefinition(c)}`);
   lines.push(`  PRIMARY KEY (${key.join(', ')})`);
   const comments = columns.map((c) => `COMMENT ON COLUMN ${table}.${c.name} IS ${sqlString(c.description)};`);
   return [`CREATE TABLE IF NOT EXISTS ${table} (`, lines.join(',\n'), ');', ...comments].join('\n');
