@@ -38,6 +38,21 @@ const refused: TradeFacts[] = Array.from({ length: REFUSED }, (_, n) => ({
   volume: REFUSED_VOLUME,
 }));
 
+/** Each sample of one metric in Prometheus text format, as `labels -> value` (no label parsing needed here). */
+function samples(text: string, name: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)(\{.*\})? (\S+)$/.exec(line);
+    if (match?.[1] === name) found.set(match[2] ?? '', Number(match[3]));
+  }
+  return found;
+}
+
+/** The sum over the series whose labels contain `labels` (all of them by default). */
+function total(series: Map<string, number>, labels = ''): number {
+  return [...series].filter(([l]) => l.includes(labels)).reduce((sum, [, value]) => sum + value, 0);
+}
+
 interface SinkDeadLetter {
   value: Record<string, string | null>;
   reason: string;
@@ -136,6 +151,27 @@ describe('rows refused by a PostgreSQL constraint', () => {
   it('keeps the windows closing, the refused trades counted in them', async () => {
     const mustClose = await assertWindowsMatch(stack, [...trades, ...refused]);
     assert.ok(mustClose.length > 5, `closed windows checked (${mustClose.length})`);
+  });
+
+  it("exports the job's metrics through Flink's Prometheus reporter, the sink's row counters too", async () => {
+    const url = stack.flink?.metricsUrl as string;
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(response.status, 200, url);
+    const text = await response.text();
+    const series = (name: string) => {
+      const found = samples(text, name);
+      assert.ok(found.size > 0, `${name} is exported at ${url}`);
+      return found;
+    };
+    assert.ok(total(series('flink_taskmanager_job_task_operator_numRecordsIn')) > 0);
+    assert.deepEqual([...series('flink_jobmanager_job_numRestarts').values()], [0]);
+    // Kafka lag per source reader; the trades are all read by now, so only its presence is asserted.
+    series('flink_taskmanager_job_task_operator_pendingRecords');
+    // The tradestream-postgres sink's own counters, on its writer's operator group: one series per sink table
+    // and subtask, the operator named after the table ("stock_trades_3_:_Writer").
+    const tradesWriter = `operator_name="${TRADES_TABLE}_`;
+    assert.ok(total(series('flink_taskmanager_job_task_operator_rowsWritten'), tradesWriter) >= TRADES);
+    assert.equal(total(series('flink_taskmanager_job_task_operator_rowsRefused'), tradesWriter), REFUSED);
   });
 
   it('never restarted the job', async () => {

@@ -187,6 +187,7 @@ export class LocalFlinkJob {
     readonly dir: string,
     readonly checkpointDir: string,
     readonly restPort: number,
+    readonly metricsPort: number,
   ) {}
 
   /** Starts the runner and waits until the job and all its tasks run. */
@@ -196,7 +197,7 @@ export class LocalFlinkJob {
     const dir = await mkdtemp(join(tmpdir(), 'tradestream-flink-'));
     const checkpointDir = options.checkpointDir ?? join(dir, 'checkpoints');
     await mkdir(checkpointDir, { recursive: true });
-    const job = new LocalFlinkJob(dir, checkpointDir, await freePort());
+    const job = new LocalFlinkJob(dir, checkpointDir, await freePort(), await freePort());
     await writeFile(join(dir, 'pipeline.sql'), options.sql);
     await writeFile(join(dir, 'log4j2.properties'), LOG4J);
     const conf: Record<string, string> = {
@@ -205,6 +206,10 @@ export class LocalFlinkJob {
       'rest.port': String(job.restPort),
       'rest.address': '127.0.0.1',
       'rest.bind-address': '127.0.0.1',
+      // Flink's Prometheus reporter, as on the cluster (9249 there): a MiniCluster serves JobManager and
+      // TaskManager metrics on this one port. It has no bind-address option: it listens on every interface.
+      'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
+      'metrics.reporter.prom.port': String(job.metricsPort),
       ...(options.restoreFrom
         ? { 'execution.state-recovery.path': pathToFileURL(options.restoreFrom).href }
         : {}),
@@ -249,6 +254,7 @@ export class LocalFlinkJob {
       {
         job: job.jobId,
         ui: job.webUrl,
+        metrics: job.metricsUrl,
         restored: options.restoreFrom !== undefined,
         seconds: (Date.now() - started) / 1000,
       },
@@ -259,6 +265,11 @@ export class LocalFlinkJob {
 
   get webUrl(): string {
     return `http://127.0.0.1:${this.restPort}`;
+  }
+
+  /** The Prometheus reporter's scrape endpoint (text exposition format). */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
   /** CPU seconds (user + system) the job's JVM has used so far, from /proc (Linux). */
