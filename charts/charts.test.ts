@@ -182,8 +182,20 @@ for (const [label, config] of configs) {
       const url = flinkEnv.find((e) => e.name === SQL_ENV.jdbcUrl)?.value;
       assert.equal(
         url,
-        `jdbc:postgresql://${cluster.metadata.name}-rw.${n.namespace}.svc:5432/${initdb.database}`,
+        `jdbc:postgresql://${cluster.metadata.name}-rw.${n.namespace}.svc:5432/${initdb.database}?sslmode=verify-full&sslrootcert=${n.postgres.caFile}`,
       );
+      // The certificate the URL names is mounted, from CloudNativePG's CA Secret, and only it (not the CA's key).
+      const pod = get<{
+        volumes: { name: string; secret?: { secretName: string; items: { key: string }[] } }[];
+        containers: { volumeMounts: { name: string; mountPath: string }[] }[];
+      }>(flink, 'spec', 'podTemplate', 'spec');
+      const ca = pod.volumes.find((v) => v.secret?.secretName === `${cluster.metadata.name}-ca`);
+      assert.deepEqual(
+        ca?.secret?.items.map((i) => i.key),
+        ['ca.crt'],
+      );
+      const mount = pod.containers[0]?.volumeMounts.find((m) => m.name === ca?.name);
+      assert.equal(`${mount?.mountPath}/ca.crt`, n.postgres.caFile);
       for (const [name, key] of [
         [SQL_ENV.user, 'username'],
         [SQL_ENV.password, 'password'],

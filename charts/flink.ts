@@ -27,6 +27,7 @@ import {
   FLINK_STATE_DIR,
   FLINK_UID,
   names,
+  POSTGRES_CA_DIR,
   RUNNER_JAR,
   SQL_FILE,
   SQL_MOUNT_DIR,
@@ -152,12 +153,19 @@ export class FlinkChart extends Chart {
                 volumeMounts: [
                   { name: 'sql', mountPath: SQL_MOUNT_DIR, readOnly: true },
                   { name: 'state', mountPath: FLINK_STATE_DIR },
+                  // The sinks (TaskManagers) verify PostgreSQL's certificate against it (the JDBC URL's sslrootcert).
+                  { name: 'postgres-ca', mountPath: POSTGRES_CA_DIR, readOnly: true },
                 ],
               },
             ],
             volumes: [
               { name: 'sql', configMap: { name: n.flink.sqlConfigMap } },
               { name: 'state', persistentVolumeClaim: { claimName: n.flink.stateClaim } },
+              // Only the certificate: the Secret also holds the CA's private key.
+              {
+                name: 'postgres-ca',
+                secret: { secretName: n.postgres.caSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+              },
             ],
           },
         },

@@ -5,6 +5,9 @@
 import type { PipelineConfig } from '../src/config/index.ts';
 
 /** Container ports of the operands, as their operators define them. */
+/** The mount directory of the PostgreSQL CA certificate, in every pod that connects to PostgreSQL. */
+export const POSTGRES_CA_DIR = '/etc/tradestream/postgres-ca';
+
 export const PORTS = {
   kafkaPlain: 9092,
   /** Strimzi's broker-internal listeners (KafkaCluster.CONTROLPLANE_PORT, REPLICATION_PORT) and its agent. */
@@ -48,7 +51,13 @@ export function names(config: PipelineConfig) {
       /** The ConfigMap with the bootstrap DDL. */
       schemaConfigMap: `${k.postgres.cluster}-schema`,
       schemaKey: 'schema.sql',
-      jdbcUrl: `jdbc:postgresql://${rwService}.${k.namespace}.svc:${PORTS.postgres}/${k.postgres.database}`,
+      /** CloudNativePG's CA Secret (`ca.crt` is the certificate; it also holds the CA's key: mount the one item). */
+      caSecret: `${k.postgres.cluster}-ca`,
+      /** Where a pod that talks to PostgreSQL finds that certificate, to verify the server (verify-full). */
+      caFile: `${POSTGRES_CA_DIR}/ca.crt`,
+      // TLS, verified: the server certificate names `<cluster>-rw.<namespace>.svc` (CloudNativePG's
+      // GetClusterAltDNSNames), signed by the cluster's CA.
+      jdbcUrl: `jdbc:postgresql://${rwService}.${k.namespace}.svc:${PORTS.postgres}/${k.postgres.database}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_DIR}/ca.crt`,
     },
     flink: {
       deployment: k.flink.name,

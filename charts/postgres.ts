@@ -15,13 +15,11 @@ import {
   ClusterSpecResourcesLimits,
   ClusterSpecResourcesRequests,
 } from './imports/cnpg-postgresql.cnpg.io.ts';
-import { names } from './names.ts';
+import { names, POSTGRES_CA_DIR } from './names.ts';
 import { crdResources } from './resources.ts';
 
 /** The uid of `postgres` in CloudNativePG's images (the operator's default PostgresUID). */
 export const POSTGRES_UID = 26;
-/** Where the migration pod finds the cluster's CA certificate, to verify the server it talks to. */
-const CA_DIR = '/etc/tradestream/postgres-ca';
 
 /**
  * The bootstrap SQL: the migration itself. It runs once, as the superuser, in the app database (FACTS.md), so
@@ -110,11 +108,11 @@ export class PostgresChart extends Chart {
                   { name: 'PGUSER', ...secret('username') },
                   { name: 'PGPASSWORD', ...secret('password') },
                   { name: 'PGSSLMODE', value: 'verify-full' },
-                  { name: 'PGSSLROOTCERT', value: `${CA_DIR}/ca.crt` },
+                  { name: 'PGSSLROOTCERT', value: n.postgres.caFile },
                   { name: 'PGCONNECT_TIMEOUT', value: '10' },
                   { name: 'PGAPPNAME', value: job.name },
                 ],
-                volumeMounts: [{ name: 'ca', mountPath: CA_DIR, readOnly: true }],
+                volumeMounts: [{ name: 'ca', mountPath: POSTGRES_CA_DIR, readOnly: true }],
                 resources: {
                   requests: {
                     cpu: kplus.k8s.Quantity.fromString('50m'),
@@ -137,7 +135,7 @@ export class PostgresChart extends Chart {
               {
                 name: 'ca',
                 secret: {
-                  secretName: `${n.postgres.cluster}-ca`,
+                  secretName: n.postgres.caSecret,
                   items: [{ key: 'ca.crt', path: 'ca.crt' }],
                 },
               },
