@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient } from '../charts/apiserver/client.ts';
 import { type ControlPlane, startControlPlane } from '../charts/apiserver/control-plane.ts';
 import { flinkPods } from '../charts/apiserver/flink-pods.ts';
@@ -17,6 +16,7 @@ import { crdDirectory } from '../charts/crds.ts';
 import { find, type KubeObject, parseManifests } from '../charts/manifests.ts';
 import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS } from '../charts/names.ts';
 import type { PipelineConfig } from '../src/config/index.ts';
+import { poll } from './poll.ts';
 
 type Condition = { type: string; status: string; message?: string };
 type Pod = KubeObject & {
@@ -25,15 +25,9 @@ type Pod = KubeObject & {
 };
 type Event = KubeObject & { reason: string; message: string; involvedObject: { kind: string; name: string } };
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(500);
-  }
-}
+/** Polls `probe` every 500 ms until it returns a value. */
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) =>
+  poll(what, probe, { timeoutMs });
 
 export function apiServerSuite(label: string, config: PipelineConfig): void {
   const crds = crdDirectory();

@@ -12,6 +12,7 @@ import { tradeAt } from '../src/market/index.ts';
 import { LATE_TRADES_TABLE, VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedWindows, type TradeFacts, type WindowRow } from './pipeline-expected.ts';
+import { poll } from './poll.ts';
 
 export const INSTANCE_ID = 'replay-1';
 
@@ -141,11 +142,7 @@ export async function assertStoredOnce(stack: LocalStack, trades: readonly Trade
 
 /** Polls until `check` returns true (it may throw to fail fast). */
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await poll(what, async () => ((await check()) ? true : undefined), { timeoutMs });
 }
 
 /** Every JSON record of a topic from the beginning until `expected` arrived and the topic stayed quiet. */

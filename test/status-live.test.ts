@@ -13,7 +13,6 @@ import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient, KubeError } from '../charts/apiserver/client.ts';
 import { type ControlPlane, startControlPlane } from '../charts/apiserver/control-plane.ts';
 import { manifests } from '../charts/app.ts';
@@ -21,6 +20,7 @@ import { crdDirectory } from '../charts/crds.ts';
 import { find, type KubeObject, parseManifests } from '../charts/manifests.ts';
 import { names, podLabels } from '../charts/names.ts';
 import { loadConfig } from '../src/config/index.ts';
+import { poll } from './poll.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURES = join(ROOT, 'src', 'status', 'fixtures');
@@ -39,15 +39,9 @@ const skip = !crds
   ? 'CRD directory absent: set TRADESTREAM_CRDS to ../shared/crds (CI has it)'
   : !podIP && 'no non-loopback IPv4 address for the pod proxy to reach the producer metrics';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** Polls `probe` every 250 ms until it returns a value. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000) =>
+  poll(what, probe, { timeoutMs, intervalMs: 250 });
 
 interface Run {
   code: number | null;
