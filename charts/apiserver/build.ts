@@ -1,18 +1,24 @@
 /**
- * Builds etcd, kube-apiserver and kube-controller-manager from the Go module proxy, once per machine and version:
- * the binaries live under ~/.cache/tradestream/kube/<version>/, outside the clone, so every later run finds them.
+ * Builds etcd, kube-apiserver, kube-controller-manager and the CloudNativePG operator's manager from the Go module
+ * proxy, once per machine and version: the binaries live under ~/.cache/tradestream/kube/<version>/, outside the
+ * clone, so every later run finds them.
  *
  * No binary of these is packaged anywhere these machines reach, and `go install k8s.io/kubernetes/cmd/...@v`
  * refuses a module with replace directives. So each is built in a small wrapper module that requires the upstream
  * module and turns its local replaces (Kubernetes' staging modules, etcd's sibling modules) into the published
  * module versions. Each build has its own module and build caches in its temp dir, removed afterwards: only the
  * binaries (about 230 MB) stay. Cold: about 9 minutes on 2 cores (downloads and compiling); warm: nothing to do.
+ * CloudNativePG's go.mod replaces nothing, so its wrapper only requires it, and the build list is its own go.mod's.
+ * (`go install <pkg>@<version>` would need no wrapper, but it reads the module's version list to look for a
+ * deprecation, and the proxy these machines reach refuses version lists: 403.) Its manager: 64 MB, about 7 more
+ * minutes cold on 2 cores; its CRDs and webhook configurations are kept beside it, from the same module.
  *
  *   npm run kube:build    builds what is missing and prints where the binaries are
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -26,6 +32,7 @@ import { join } from 'node:path';
 
 export const KUBERNETES_VERSION = 'v1.36.3';
 export const ETCD_VERSION = 'v3.6.16';
+export const CNPG_VERSION = 'v1.30.0';
 /** Only for a Go older than 1.21, which knows no toolchain directive (Debian 12's golang is 1.19). */
 const BOOTSTRAP_GO = '1.26.8';
 
@@ -42,10 +49,15 @@ interface Component {
   key: string;
   module: string;
   version: string;
-  /** The published version of each module the upstream go.mod replaces with a local directory. */
-  replacedVersion: string;
+  /**
+   * The published version of each module the upstream go.mod replaces with a local directory; unset for a module
+   * whose go.mod replaces nothing (its wrapper then only requires it: the same build list as its own go.mod).
+   */
+  replacedVersion?: string;
   packages: Record<string, string>;
   ldflags: string;
+  /** Directories of the upstream module's own files kept beside the binaries: name in the cache -> path in it. */
+  data?: Record<string, string>;
 }
 
 const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
@@ -77,6 +89,20 @@ const COMPONENTS: Component[] = [
     ].join(' '),
   },
 ];
+
+/** Not in kubeBinaries(): only the CloudNativePG test needs it, and `npm run kube:build` builds it with the rest. */
+const CNPG: Component = {
+  key: CNPG_VERSION.replace(/^v/, 'cnpg-v'),
+  module: 'github.com/cloudnative-pg/cloudnative-pg',
+  version: CNPG_VERSION,
+  packages: { manager: 'github.com/cloudnative-pg/cloudnative-pg/cmd/manager' },
+  // pkg/versions already says 1.30.0 in the tagged source.
+  ldflags: '-s -w',
+  // All its CRDs: the manager watches Backups, Poolers, Databases, ... and will not start without them
+  // (../shared/crds vendors only Cluster and ScheduledBackup, byte-identical to these). And its admission webhook
+  // configurations (manifests.yaml), which a test registers with the API server to call the manager directly.
+  data: { crds: 'config/crd/bases', webhook: 'config/webhook' },
+};
 
 const binPath = (c: Component, name: string) => join(KUBE_CACHE, c.key, name);
 
@@ -140,6 +166,8 @@ function wrapperGoMod(c: Component, upstreamGoMod: string): string {
   const replaced = [...upstreamGoMod.matchAll(/^\s*(?:replace\s+)?(\S+) => \.\.?\//gm)]
     .map((m) => m[1] as string)
     .filter((m) => required.has(m));
+  if (replaced.length > 0 && c.replacedVersion === undefined)
+    throw new Error(`${c.module} ${c.version} replaces ${replaced.join(', ')}: set replacedVersion`);
   const go = /^go (\S+)/m.exec(upstreamGoMod)?.[1] ?? '1.21';
   return [
     'module tradestream.local/kube-build',
@@ -168,6 +196,7 @@ async function buildComponent(go: string, c: Component): Promise<void> {
       run(go, ['mod', 'download', '-json', `${c.module}@${c.version}`], module, env),
     ) as {
       GoMod: string;
+      Dir: string;
     };
     writeFileSync(join(module, 'go.mod'), wrapperGoMod(c, readFileSync(info.GoMod, 'utf8')));
     // Imports the main packages so that `go mod tidy` resolves every dependency they need.
@@ -191,16 +220,33 @@ async function buildComponent(go: string, c: Component): Promise<void> {
         env,
       );
     }
-    // Publish the finished directory in one rename: a half-built cache is never seen as built.
-    const final = join(KUBE_CACHE, c.key);
-    rmSync(final, { recursive: true, force: true });
-    renameSync(out, final);
-    log(`${c.module} ${c.version}: built in ${mins(started)} -> ${final}`);
+    for (const [name, path] of Object.entries(c.data ?? {})) {
+      cpSync(join(info.Dir, path), join(out, name), { recursive: true });
+      writable(join(out, name));
+    }
+    publish(c, out, started);
   } finally {
     // The module cache is read-only on disk: go itself removes it.
     spawnSync(go, ['clean', '-modcache'], { cwd: module, env });
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Copies out of the module cache keep its read-only modes: made writable, so that a rebuild can replace them. */
+function writable(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) writable(join(dir, entry.name));
+    else chmodSync(join(dir, entry.name), 0o644);
+  }
+}
+
+/** Publishes the finished directory in one rename: a half-built cache is never seen as built. */
+function publish(c: Component, out: string, started: number): void {
+  const final = join(KUBE_CACHE, c.key);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(out, final);
+  log(`${c.module} ${c.version}: built in ${mins(started)} -> ${final}`);
 }
 
 const mins = (since: number) => `${((Date.now() - since) / 60_000).toFixed(1)} min`;
@@ -226,24 +272,51 @@ function goBuild(go: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
   });
 }
 
+/** Builds each of the components whose binaries are not all cached yet. */
+async function ensureBuilt(components: Component[]): Promise<void> {
+  const missing = components.filter(
+    (c) =>
+      ![...Object.keys(c.packages), ...Object.keys(c.data ?? {})].every((name) =>
+        existsSync(binPath(c, name)),
+      ),
+  );
+  if (missing.length === 0) return;
+  mkdirSync(KUBE_CACHE, { recursive: true });
+  const go = goCommand();
+  for (const c of missing) await buildComponent(go, c);
+}
+
 /** The binaries, building whatever is not cached yet (cold: about 9 minutes on 2 cores). */
 export async function kubeBinaries(): Promise<KubeBinaries> {
-  const missing = COMPONENTS.filter(
-    (c) => !Object.keys(c.packages).every((name) => existsSync(binPath(c, name))),
-  );
-  if (missing.length > 0) {
-    mkdirSync(KUBE_CACHE, { recursive: true });
-    const go = goCommand();
-    for (const c of missing) await buildComponent(go, c);
-  }
+  await ensureBuilt(COMPONENTS);
   return paths();
+}
+
+export interface CnpgBuild {
+  /** The operator's `manager` binary (`manager controller` is the operator). */
+  manager: string;
+  /** The directory of all its CRD files, from the same module version. */
+  crds: string;
+  /** Its config/webhook: manifests.yaml holds its webhook configurations. */
+  webhook: string;
+}
+
+/** CloudNativePG's manager, CRDs and webhook configurations, built if not cached yet (cold: about 7 minutes). */
+export async function cnpgBuild(): Promise<CnpgBuild> {
+  await ensureBuilt([CNPG]);
+  return {
+    manager: binPath(CNPG, 'manager'),
+    crds: binPath(CNPG, 'crds'),
+    webhook: binPath(CNPG, 'webhook'),
+  };
 }
 
 if (process.argv[1] === import.meta.filename) {
   const started = Date.now();
   const bins = await kubeBinaries();
+  const cnpg = await cnpgBuild();
   process.stdout.write(
-    `kube binaries ready in ${mins(started)}: etcd ${ETCD_VERSION}, kubernetes ${KUBERNETES_VERSION}\n` +
-      `${Object.values(bins).join('\n')}\n`,
+    `kube binaries ready in ${mins(started)}: etcd ${ETCD_VERSION}, kubernetes ${KUBERNETES_VERSION}, ` +
+      `cloudnative-pg ${CNPG_VERSION}\n${[...Object.values(bins), ...Object.values(cnpg)].join('\n')}\n`,
   );
 }
