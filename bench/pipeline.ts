@@ -318,7 +318,7 @@ interface Throughput {
 async function throughput(parts: { whole: boolean; shape: boolean }): Promise<Throughput> {
   const config = benchConfig({ producer: { mode: 'replay', rate: 0 } });
   const stack = await LocalStack.start(config, { startFlink: false });
-  const admin = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ ...stack.kafka.connection(), logLevel: logLevel.NOTHING }).admin();
   const db = await stack.postgres.client();
   const result: Throughput = { shape: { reference: [], ours: [], order: [] } };
   try {
@@ -370,7 +370,7 @@ async function latency(delivery: PipelineConfig['flink']['deliveryGuarantee']) {
   const stack = await LocalStack.start(config);
   try {
     say(`latency (${delivery}): ${RATE.toLocaleString('en-US')} trades/s for ${SECONDS} s...`);
-    const consumer = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).consumer({
+    const consumer = new Kafka({ ...stack.kafka.connection(), logLevel: logLevel.NOTHING }).consumer({
       groupId: 'bench-latency',
       maxWaitTimeInMs: 20,
     });

@@ -4,10 +4,11 @@ import { App, type Chart, YamlOutputType } from 'cdk8s';
 import type { PipelineConfig } from '../src/config/index.ts';
 import { VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
+import { AlertsViewerChart } from './alerts-viewer.ts';
 import { FlinkChart, flinkVersion } from './flink.ts';
 import { KafkaChart } from './kafka.ts';
 import { parseManifests } from './manifests.ts';
-import { names } from './names.ts';
+import { names, STRIMZI_VERSION } from './names.ts';
 import { NamespaceChart } from './namespace.ts';
 import { PostgresChart } from './postgres.ts';
 import { ProducerChart } from './producer.ts';
@@ -32,6 +33,7 @@ export function buildApp(config: PipelineConfig): App {
     new PostgresChart(app, 'postgres', config, props),
     new FlinkChart(app, 'flink', config, props),
     new ProducerChart(app, 'producer', config, props),
+    new AlertsViewerChart(app, 'alerts-viewer', config, props),
   ];
   for (const chart of charts) chart.addDependency(namespace);
   return app;
@@ -66,10 +68,9 @@ export function tiltSettings(config: PipelineConfig) {
     /** ServiceAccounts, RBAC and NetworkPolicies: grouped with the Namespace in Tilt. */
     accessObjects: selectors(['ServiceAccount', 'Role', 'RoleBinding', 'NetworkPolicy']),
     kafka: n.kafka.cluster,
-    kafkaObjects: selectors(['KafkaNodePool', 'KafkaTopic']),
-    /** Strimzi names node-pool pods `<cluster>-<pool>-<node id>`; ids start at 0. */
-    kafkaBrokerPod: `${n.kafka.cluster}-${n.kafka.nodePool}-0`,
-    alertsTopic: config.kafka.alertsTopic,
+    kafkaObjects: selectors(['KafkaNodePool', 'KafkaTopic', 'KafkaUser']),
+    strimziVersion: STRIMZI_VERSION,
+    alertsViewer: n.kafka.viewer,
     postgres: {
       cluster: n.postgres.cluster,
       database: k.postgres.database,

@@ -14,13 +14,14 @@ import {
   tradeTopics,
 } from '../src/config/index.ts';
 import { MarketSimulator } from '../src/market/index.ts';
+import { KAFKA_USERS, type KafkaAcl, type KafkaClient, kafkaAccess } from '../src/pipeline/kafka-access.ts';
 import { pipelineSql, SQL_ENV } from '../src/pipeline/sql.ts';
 import { MANIFEST, manifests, tiltSettings } from './app.ts';
 import { crdDirectory } from './crds.ts';
 import { crdFlinkVersion, FLINK_POM, flinkVersion, SQL_HASH_ANNOTATION } from './flink.ts';
 import { topicObjectName } from './kafka.ts';
 import { find, type KubeObject, parseManifests } from './manifests.ts';
-import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS, PORTS, RUNNER_JAR } from './names.ts';
+import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS, PORTS, podLabels, RUNNER_JAR } from './names.ts';
 import { bootstrapSql, migrationJob } from './postgres.ts';
 import { checkProducerEnv, producerEnv } from './producer.ts';
 import { KIND_NODE, PLATFORM_PODS, totalRequests, workloadPods } from './resources.ts';
@@ -30,6 +31,9 @@ const ROOT = join(import.meta.dirname, '..');
 const CUSTOM_GROUPS = ['kafka.strimzi.io', 'postgresql.cnpg.io', 'flink.apache.org'];
 /** Keys CloudNativePG writes into the `<cluster>-app` Secret. */
 const CNPG_APP_SECRET_KEYS = ['username', 'password', 'dbname', 'host', 'port', 'uri', 'jdbc-uri'];
+
+type Volume = { name: string; secret?: { secretName: string; items?: { key: string }[] } };
+type Mount = { name: string; mountPath: string };
 
 const isCustom = (o: KubeObject) => CUSTOM_GROUPS.includes(o.apiVersion.split('/')[0] as string);
 
@@ -169,12 +173,80 @@ for (const [label, config] of configs) {
       for (const t of topics) assert.ok(get<number>(t, 'spec', 'replicas') <= brokers);
     });
 
-    it('points the producer and Flink at the bootstrap Service of the Kafka listener', () => {
-      const listener = get<{ port: number; tls: boolean }[]>(kafka, 'spec', 'kafka', 'listeners')[0];
-      const bootstrap = `${kafka.metadata.name}-kafka-bootstrap.${n.namespace}.svc:${listener?.port}`;
-      assert.equal(listener?.tls, false);
-      assert.equal(producer.env?.find((e) => e.name === 'KAFKA_BROKERS')?.value, bootstrap);
-      assert.equal(flinkEnv.find((e) => e.name === SQL_ENV.kafkaBootstrap)?.value, bootstrap);
+    it('gives clients one Kafka listener, TLS with SCRAM-SHA-512, and enforces ACLs', () => {
+      const listeners = get<{ port: number; tls: boolean; authentication?: { type: string } }[]>(
+        kafka,
+        'spec',
+        'kafka',
+        'listeners',
+      );
+      assert.deepEqual(
+        listeners.map((l) => [l.port, l.tls, l.authentication?.type]),
+        [[PORTS.kafkaTls, true, 'scram-sha-512']],
+      );
+      assert.deepEqual(get(kafka, 'spec', 'kafka', 'authorization'), { type: 'simple' });
+      assert.ok(get(kafka, 'spec', 'entityOperator', 'userOperator'), 'the user operator makes the Secrets');
+    });
+
+    it('makes one KafkaUser per client with exactly the ACLs of kafka-access.ts', () => {
+      const users = objects.filter((o) => o.kind === 'KafkaUser');
+      const access = kafkaAccess(config);
+      assert.deepEqual(users.map((u) => u.metadata.name).sort(), Object.values(KAFKA_USERS).sort());
+      for (const [client, name] of Object.entries(KAFKA_USERS)) {
+        const user = find(objects, 'KafkaUser', name);
+        assert.equal(user.metadata.labels?.['strimzi.io/cluster'], n.kafka.cluster);
+        assert.deepEqual(get(user, 'spec', 'authentication'), { type: 'scram-sha-512' });
+        const acls = get<{ resource: KafkaAcl; operations: string[] }[]>(
+          user,
+          'spec',
+          'authorization',
+          'acls',
+        );
+        assert.deepEqual(
+          acls.map((a) => ({ ...a.resource, operations: a.operations })),
+          access[client as KafkaClient],
+        );
+      }
+    });
+
+    it('points the producer and Flink at the TLS listener, each as its own user, password from its Secret', () => {
+      const bootstrap = `${kafka.metadata.name}-kafka-bootstrap.${n.namespace}.svc:${PORTS.kafkaTls}`;
+      const value = (env: Container['env'], name: string) => env?.find((e) => e.name === name);
+      for (const [env, user, bootstrapVar] of [
+        [producer.env, KAFKA_USERS.producer, 'KAFKA_BROKERS'],
+        [flinkEnv, KAFKA_USERS.pipeline, SQL_ENV.kafkaBootstrap],
+      ] as const) {
+        assert.equal(value(env, bootstrapVar)?.value, bootstrap);
+        assert.equal(value(env, SQL_ENV.kafkaSecurityProtocol)?.value, 'sasl_ssl');
+        assert.equal(value(env, SQL_ENV.kafkaUsername)?.value, user);
+        assert.equal(value(env, SQL_ENV.kafkaCaFile)?.value, n.kafka.caFile);
+        const password = value(env, SQL_ENV.kafkaPassword);
+        assert.equal(password?.value, undefined, 'never a literal');
+        assert.deepEqual(password?.valueFrom?.secretKeyRef, { name: user, key: 'password' });
+      }
+      // Strimzi's cluster CA certificate, mounted where KAFKA_CA_FILE says, in every pod with a Kafka client.
+      const pods: [string, Omit<PodSpec, 'volumes'> & { volumes: Volume[] }, string][] = [
+        ['producer', podSpec as never, 'producer'],
+        ['Flink', get(flink, 'spec', 'podTemplate', 'spec'), FLINK_MAIN_CONTAINER],
+        [
+          'viewer',
+          get(find(objects, 'Deployment', n.kafka.viewer), 'spec', 'template', 'spec'),
+          'console-consumer',
+        ],
+      ];
+      for (const [what, pod, container] of pods) {
+        const ca = pod.volumes.find((v) => v.secret?.secretName === `${kafka.metadata.name}-cluster-ca-cert`);
+        assert.deepEqual(
+          ca?.secret?.items?.map((i) => i.key),
+          ['ca.crt'],
+          what,
+        );
+        const main = pod.containers.find((c) => c.name === container) as Container & {
+          volumeMounts: Mount[];
+        };
+        const mount = main.volumeMounts.find((m) => m.name === ca?.name);
+        assert.equal(`${mount?.mountPath}/ca.crt`, n.kafka.caFile, what);
+      }
     });
 
     it('gives Flink the PostgreSQL endpoint and takes user and password from the CloudNativePG Secret', () => {
@@ -291,7 +363,13 @@ for (const [label, config] of configs) {
       const loaded = loadConfig({ env });
       for (const section of PRODUCER_SECTIONS.filter((s) => s !== 'kafka'))
         assert.deepEqual(loaded[section], config[section], section);
-      assert.deepEqual({ ...loaded.kafka, brokers: [] }, { ...config.kafka, brokers: [] });
+      const connection = {
+        brokers: [],
+        securityProtocol: 'plaintext',
+        caFile: undefined,
+        username: undefined,
+      };
+      assert.deepEqual({ ...loaded.kafka, ...connection }, { ...config.kafka, ...connection });
       assert.deepEqual(producer.env?.find((e) => e.name === 'POD_NAME')?.valueFrom, {
         fieldRef: { fieldPath: 'metadata.name' },
       } as never);
@@ -395,13 +473,14 @@ for (const [label, config] of configs) {
         'metadata',
         'labels',
       );
-      const clients = policy('kafka-ingress').find((r) => r.ports?.some((p) => p.port === 9092));
+      const clients = policy('kafka-ingress').find((r) => r.ports?.some((p) => p.port === PORTS.kafkaTls));
       const peers = clients?.from as { podSelector: { matchLabels: Record<string, string> } }[];
-      assert.equal(peers.length, 2);
+      assert.equal(peers.length, 3);
       assert.ok(
         Object.entries(peers[0]?.podSelector.matchLabels ?? {}).every(([k, v]) => producerLabels[k] === v),
       );
       assert.equal(peers[1]?.podSelector.matchLabels.app, n.flink.deployment);
+      assert.deepEqual(peers[2]?.podSelector.matchLabels, podLabels(config).viewer);
       // Strimzi's generated policy for the listener must be as strict (policies add up).
       assert.deepEqual(get(kafka, 'spec', 'kafka', 'listeners', '0', 'networkPolicyPeers'), peers);
       const pg = policy('postgres-ingress').find((r) => r.ports?.some((p) => p.port === 5432));

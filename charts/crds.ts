@@ -4,7 +4,12 @@ import { resolve } from 'node:path';
 
 /** CRD files per import prefix; each prefix is one API group, so one generated file. */
 export const CRD_FILES = {
-  strimzi: ['strimzi-kafka.yaml', 'strimzi-kafkanodepool.yaml', 'strimzi-kafkatopic.yaml'],
+  strimzi: [
+    'strimzi-kafka.yaml',
+    'strimzi-kafkanodepool.yaml',
+    'strimzi-kafkatopic.yaml',
+    'strimzi-kafkauser.yaml',
+  ],
   cnpg: ['cnpg-cluster.yaml'],
   flink: ['flink-flinkdeployment.yaml'],
 } as const;

@@ -26,6 +26,7 @@ import {
   FLINK_MAIN_CONTAINER,
   FLINK_STATE_DIR,
   FLINK_UID,
+  KAFKA_CA_DIR,
   names,
   POSTGRES_CA_DIR,
   RUNNER_JAR,
@@ -94,9 +95,7 @@ export class FlinkChart extends Chart {
       },
     });
 
-    const secretValue = (key: string) => ({
-      valueFrom: { secretKeyRef: { name: n.postgres.appSecret, key } },
-    });
+    const secretValue = (name: string, key: string) => ({ valueFrom: { secretKeyRef: { name, key } } });
     const state = (dir: string) => `file://${FLINK_STATE_DIR}/${dir}`;
 
     new FlinkDeployment(this, 'deployment', {
@@ -155,6 +154,8 @@ export class FlinkChart extends Chart {
                   { name: 'state', mountPath: FLINK_STATE_DIR },
                   // The sinks (TaskManagers) verify PostgreSQL's certificate against it (the JDBC URL's sslrootcert).
                   { name: 'postgres-ca', mountPath: POSTGRES_CA_DIR, readOnly: true },
+                  // Every Kafka client of the job (source enumerator, readers, sinks) verifies the brokers with it.
+                  { name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true },
                 ],
               },
             ],
@@ -165,6 +166,10 @@ export class FlinkChart extends Chart {
               {
                 name: 'postgres-ca',
                 secret: { secretName: n.postgres.caSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+              },
+              {
+                name: 'kafka-ca',
+                secret: { secretName: n.kafka.caSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
               },
             ],
           },
@@ -181,9 +186,13 @@ export class FlinkChart extends Chart {
                   name: FLINK_MAIN_CONTAINER,
                   env: [
                     { name: SQL_ENV.kafkaBootstrap, value: n.kafka.bootstrap },
+                    { name: SQL_ENV.kafkaSecurityProtocol, value: n.kafka.securityProtocol },
+                    { name: SQL_ENV.kafkaCaFile, value: n.kafka.caFile },
+                    { name: SQL_ENV.kafkaUsername, value: n.kafka.users.pipeline },
+                    { name: SQL_ENV.kafkaPassword, ...secretValue(n.kafka.users.pipeline, 'password') },
                     { name: SQL_ENV.jdbcUrl, value: n.postgres.jdbcUrl },
-                    { name: SQL_ENV.user, ...secretValue('username') },
-                    { name: SQL_ENV.password, ...secretValue('password') },
+                    { name: SQL_ENV.user, ...secretValue(n.postgres.appSecret, 'username') },
+                    { name: SQL_ENV.password, ...secretValue(n.postgres.appSecret, 'password') },
                   ],
                 },
               ],

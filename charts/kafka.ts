@@ -1,10 +1,14 @@
 /**
  * Kafka on Strimzi: a KRaft cluster of one dual-role (controller + broker) node pool, and one KafkaTopic per
  * topic the pipeline uses (allTopics(config)), so the topic operator creates them before any client starts.
+ * Clients have one listener, TLS with SCRAM-SHA-512, and ACLs are enforced: each client is a KafkaUser with the
+ * least ACLs of src/pipeline/kafka-access.ts, whose Secret (made by Strimzi's user operator) is the only place
+ * its password exists.
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { allTopics, type PipelineConfig, TRADE_RETENTION_MS } from '../src/config/index.ts';
+import { type KafkaClient, kafkaAccess } from '../src/pipeline/kafka-access.ts';
 import {
   Kafka,
   KafkaNodePool,
@@ -14,8 +18,18 @@ import {
   KafkaNodePoolSpecStorageType,
   KafkaSpecEntityOperatorTopicOperatorResourcesLimits,
   KafkaSpecEntityOperatorTopicOperatorResourcesRequests,
+  KafkaSpecEntityOperatorUserOperatorResourcesLimits,
+  KafkaSpecEntityOperatorUserOperatorResourcesRequests,
+  KafkaSpecKafkaAuthorizationType,
+  KafkaSpecKafkaListenersAuthenticationType,
   KafkaSpecKafkaListenersType,
   KafkaTopic,
+  KafkaUser,
+  KafkaUserSpecAuthenticationType,
+  type KafkaUserSpecAuthorizationAclsOperations,
+  type KafkaUserSpecAuthorizationAclsResourcePatternType,
+  type KafkaUserSpecAuthorizationAclsResourceType,
+  KafkaUserSpecAuthorizationType,
 } from './imports/strimzi-kafka.strimzi.io.ts';
 import { names, PORTS, podLabels } from './names.ts';
 import { crdResources } from './resources.ts';
@@ -36,6 +50,14 @@ export function topicObjectName(topic: string): string {
     .replace(/[^a-z0-9.-]/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
 }
+
+/** Each of the entity operator's two containers (topic and user operator). */
+const ENTITY_OPERATOR_CONTAINER = {
+  cpuRequest: '50m',
+  cpuLimit: '500m',
+  memoryRequest: '256Mi',
+  memoryLimit: '384Mi',
+};
 
 export class KafkaChart extends Chart {
   constructor(scope: Construct, id: string, config: PipelineConfig, props: ChartProps = {}) {
@@ -75,17 +97,22 @@ export class KafkaChart extends Chart {
           version: k.version,
           listeners: [
             {
-              name: 'plain',
-              port: PORTS.kafkaPlain,
+              name: 'tls',
+              port: PORTS.kafkaTls,
               type: KafkaSpecKafkaListenersType.INTERNAL,
-              tls: false,
+              // The brokers' certificates are signed by the cluster CA (Secret <cluster>-cluster-ca-cert) and
+              // name the bootstrap and broker Services, so clients verify host names too.
+              tls: true,
+              authentication: { type: KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
               // Strimzi turns these into its own NetworkPolicy for the listener: see namespace.ts.
-              networkPolicyPeers: [
-                { podSelector: { matchLabels: labels.producer } },
-                { podSelector: { matchLabels: labels.flink } },
-              ],
+              networkPolicyPeers: [labels.producer, labels.flink, labels.viewer].map((matchLabels) => ({
+                podSelector: { matchLabels },
+              })),
             },
           ],
+          // Strimzi's own components (operators, the brokers among themselves) are super users by their TLS
+          // certificates; every client gets only its KafkaUser's ACLs.
+          authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE },
           config: {
             'auto.create.topics.enable': false,
             'default.replication.factor': brokers,
@@ -99,9 +126,16 @@ export class KafkaChart extends Chart {
         entityOperator: {
           topicOperator: {
             resources: crdResources(
-              { cpuRequest: '50m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '384Mi' },
+              ENTITY_OPERATOR_CONTAINER,
               KafkaSpecEntityOperatorTopicOperatorResourcesLimits,
               KafkaSpecEntityOperatorTopicOperatorResourcesRequests,
+            ),
+          },
+          userOperator: {
+            resources: crdResources(
+              ENTITY_OPERATOR_CONTAINER,
+              KafkaSpecEntityOperatorUserOperatorResourcesLimits,
+              KafkaSpecEntityOperatorUserOperatorResourcesRequests,
             ),
           },
         },
@@ -123,6 +157,28 @@ export class KafkaChart extends Chart {
           partitions: topic.partitions,
           replicas: config.kafka.replicationFactor,
           config: { ...(isTrades ? TRADE_RETENTION : KEPT_TOPIC_CONFIG), ...topic.config },
+        },
+      });
+    }
+
+    const access = kafkaAccess(config);
+    for (const [client, user] of Object.entries(n.kafka.users) as [KafkaClient, string][]) {
+      new KafkaUser(this, `user-${client}`, {
+        metadata: { name: user, labels: clusterLabel },
+        spec: {
+          authentication: { type: KafkaUserSpecAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
+          authorization: {
+            type: KafkaUserSpecAuthorizationType.SIMPLE,
+            // kafka-access.ts speaks Strimzi's words: topic/group/transactionalId, literal/prefix, Read/Write.
+            acls: access[client].map((acl) => ({
+              resource: {
+                type: acl.type as KafkaUserSpecAuthorizationAclsResourceType,
+                name: acl.name,
+                patternType: acl.patternType as KafkaUserSpecAuthorizationAclsResourcePatternType,
+              },
+              operations: acl.operations as KafkaUserSpecAuthorizationAclsOperations[],
+            })),
+          },
         },
       });
     }

@@ -3,13 +3,17 @@
  * command, the Tiltfile (through `charts/main.ts --settings`) and the tests read them from here.
  */
 import type { PipelineConfig } from '../src/config/index.ts';
+import { KAFKA_USERS } from '../src/pipeline/kafka-access.ts';
 
 /** Container ports of the operands, as their operators define them. */
 /** The mount directory of the PostgreSQL CA certificate, in every pod that connects to PostgreSQL. */
 export const POSTGRES_CA_DIR = '/etc/tradestream/postgres-ca';
+/** The mount directory of Strimzi's cluster CA certificate, in every pod that connects to Kafka. */
+export const KAFKA_CA_DIR = '/etc/tradestream/kafka-ca';
 
 export const PORTS = {
-  kafkaPlain: 9092,
+  /** The clients' listener: TLS with SCRAM-SHA-512 (the only one clients may use). */
+  kafkaTls: 9093,
   /** Strimzi's broker-internal listeners (KafkaCluster.CONTROLPLANE_PORT, REPLICATION_PORT) and its agent. */
   kafkaControlPlane: 9090,
   kafkaReplication: 9091,
@@ -31,6 +35,9 @@ export const RUNNER_JAR = 'local:///opt/flink/usrlib/sql-runner.jar';
 export const FLINK_STATE_DIR = '/flink-data';
 /** The uid the official Flink image runs as. */
 export const FLINK_UID = 9999;
+/** The Strimzi operator chart the Tiltfile installs, and the uid its images run as (their USER). */
+export const STRIMZI_VERSION = '1.2.0';
+export const STRIMZI_UID = 1001;
 /** The uid of the `node` user in the official Node image (the producer image's USER). */
 export const PRODUCER_UID = 1000;
 
@@ -43,7 +50,16 @@ export function names(config: PipelineConfig) {
     kafka: {
       cluster: k.kafka.cluster,
       nodePool: 'dual-role',
-      bootstrap: `${bootstrapService}.${k.namespace}.svc:${PORTS.kafkaPlain}`,
+      bootstrap: `${bootstrapService}.${k.namespace}.svc:${PORTS.kafkaTls}`,
+      /** Strimzi's cluster CA certificate (`ca.crt`), which signs the brokers' certificates. */
+      /** The clients' only way in (src/config/kafka-connection.ts): SCRAM-SHA-512 over verified TLS. */
+      securityProtocol: 'sasl_ssl' as const,
+      caSecret: `${k.kafka.cluster}-cluster-ca-cert`,
+      caFile: `${KAFKA_CA_DIR}/ca.crt`,
+      /** One KafkaUser per client; Strimzi's user operator writes its Secret (`password`, `sasl.jaas.config`) under the same name. */
+      users: KAFKA_USERS,
+      /** Tilt's alerts tool: Kafka's console consumer in a pod of its own. */
+      viewer: 'tradestream-alerts-viewer',
     },
     postgres: {
       cluster: k.postgres.cluster,
@@ -74,6 +90,8 @@ export function names(config: PipelineConfig) {
     images: {
       producer: `${k.producer.image}:${k.imageTag}`,
       flink: `${k.flink.image}:${k.imageTag}`,
+      /** Strimzi's Kafka image for the cluster's Kafka version (the alerts viewer's console consumer). */
+      kafka: `quay.io/strimzi/kafka:${STRIMZI_VERSION}-kafka-${k.kafka.version}`,
     },
   };
 }
@@ -84,6 +102,7 @@ export function podLabels(config: PipelineConfig) {
   const n = names(config);
   return {
     producer: { 'app.kubernetes.io/name': n.producer.deployment },
+    viewer: { 'app.kubernetes.io/name': n.kafka.viewer },
     /** Set by the Flink operator on the JobManager and TaskManager pods. */
     flink: { app: n.flink.deployment, type: 'flink-native-kubernetes' },
     /** Set by Strimzi on the broker pods. */

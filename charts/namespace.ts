@@ -98,7 +98,7 @@ export class NamespaceChart extends Chart {
     });
     const strimzi = podsIn(operators.strimzi, OPERATOR_POD_LABELS.strimzi);
     policy('kafka-ingress', labels.kafka, [
-      { from: [pods(labels.producer), pods(labels.flink)], ports: tcp(PORTS.kafkaPlain) },
+      { from: [pods(labels.producer), pods(labels.flink), pods(labels.viewer)], ports: tcp(PORTS.kafkaTls) },
       {
         from: [pods({ 'strimzi.io/cluster': n.kafka.cluster })],
         ports: tcp(PORTS.kafkaControlPlane, PORTS.kafkaReplication),

@@ -6,17 +6,34 @@
 import { Chart, type ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { loadConfig, type PipelineConfig, producerConfigEnv } from '../src/config/index.ts';
-import { names, PRODUCER_UID, podLabels } from './names.ts';
+import {
+  KAFKA_PASSWORD_ENV,
+  loadConfig,
+  type PipelineConfig,
+  producerConfigEnv,
+} from '../src/config/index.ts';
+import { KAFKA_CA_DIR, names, PRODUCER_UID, podLabels } from './names.ts';
 import { containerResources } from './resources.ts';
 
 /**
  * The producer's environment: every field of the sections it reads (PRODUCER_SECTIONS in src/config, the
- * same list the local stack's producer gets) under the config's env name, with the brokers pointing at the
- * in-cluster bootstrap Service. The instance id is left unset: each pod takes POD_NAME.
+ * same list the local stack's producer gets) under the config's env name, with the connection pointing at the
+ * in-cluster listener: its bootstrap Service, SCRAM as the producer's KafkaUser, the cluster CA as mounted. (The
+ * password is the pod's KAFKA_PASSWORD, from that user's Secret.) The instance id is left unset: each pod
+ * takes POD_NAME.
  */
 export function producerEnv(config: PipelineConfig): Record<string, string> {
-  return { ...producerConfigEnv(config), KAFKA_BROKERS: names(config).kafka.bootstrap };
+  const { kafka } = names(config);
+  return producerConfigEnv({
+    ...config,
+    kafka: {
+      ...config.kafka,
+      brokers: [kafka.bootstrap],
+      securityProtocol: kafka.securityProtocol,
+      caFile: kafka.caFile,
+      username: kafka.users.producer,
+    },
+  });
 }
 
 /**
@@ -35,6 +52,12 @@ export class ProducerChart extends Chart {
     const k = config.kubernetes.producer;
     const port = config.producer.metricsPort;
     const labels = podLabels(config).producer;
+    const secret = (name: string) => kplus.Secret.fromSecretName(this, `secret-${name}`, name);
+    // Only the certificate: Strimzi's CA Secret holds nothing else, but say which item is read.
+    const kafkaCa = kplus.Volume.fromSecret(this, 'kafka-ca', secret(n.kafka.caSecret), {
+      name: 'kafka-ca',
+      items: { 'ca.crt': { path: 'ca.crt' } },
+    });
 
     const deployment = new kplus.Deployment(this, 'deployment', {
       metadata: { name: n.producer.deployment },
@@ -57,7 +80,12 @@ export class ProducerChart extends Chart {
               Object.entries(producerEnv(config)).map(([name, v]) => [name, kplus.EnvValue.fromValue(v)]),
             ),
             POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+            [KAFKA_PASSWORD_ENV]: kplus.EnvValue.fromSecretValue({
+              secret: secret(n.kafka.users.producer),
+              key: 'password',
+            }),
           },
+          volumeMounts: [{ path: KAFKA_CA_DIR, volume: kafkaCa, readOnly: true }],
           resources: containerResources(k.resources),
           securityContext: {
             ensureNonRoot: true,

@@ -167,7 +167,7 @@ async function readTopicRaw(
   expected: number,
   { quietMs = 3_000, timeoutMs = 180_000 } = {},
 ): Promise<RawRecord[]> {
-  const kafka = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ ...stack.kafka.connection(), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `test-${topic}-${Date.now()}` });
   const records: RawRecord[] = [];
   let last = Date.now();
@@ -199,7 +199,7 @@ export async function injectRaw(
   payloads: (string | Uint8Array | null)[],
   topic = tradeTopics(stack.config)[0] as string,
 ): Promise<void> {
-  const producer = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).producer();
+  const producer = new Kafka({ ...stack.kafka.connection(), logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   try {
     await producer.send({
@@ -249,6 +249,7 @@ export async function readDeadLetters(
  */
 export async function readCommitted<T>(stack: LocalStack, topic: string, idleMs = 8_000): Promise<T[]> {
   const jars = await resolveJars(join(PROJECT_ROOT, 'src/local/kafka.pom.xml'));
+  const clientConfig = stack.kafka.clientPropertiesFile();
   const { stdout } = await promisify(execFile)(
     javaBinary(),
     [
@@ -264,6 +265,7 @@ export async function readCommitted<T>(stack: LocalStack, topic: string, idleMs 
       'read_committed',
       '--timeout-ms',
       String(idleMs),
+      ...(clientConfig ? ['--command-config', clientConfig] : []),
     ],
     { maxBuffer: 256 << 20 },
   );

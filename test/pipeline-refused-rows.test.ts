@@ -61,7 +61,7 @@ interface SinkDeadLetter {
 
 /** Every record of the dead-letter topic from the beginning, once `expected` arrived and the topic went quiet. */
 async function readSinkDeadLetters(stack: LocalStack, expected: number): Promise<SinkDeadLetter[]> {
-  const consumer = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).consumer({
+  const consumer = new Kafka({ ...stack.kafka.connection(), logLevel: logLevel.NOTHING }).consumer({
     groupId: `test-refused-${Date.now()}`,
   });
   const letters: SinkDeadLetter[] = [];
@@ -104,7 +104,7 @@ describe('rows refused by a PostgreSQL constraint', () => {
       await db.end();
     }
     // Straight to the trade topics, routed and keyed as the producer does (each ticker on one partition).
-    const producer = new Kafka({ brokers: [stack.kafka.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    const producer = new Kafka({ ...stack.kafka.connection(), logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     try {
       for (const trade of refused) {

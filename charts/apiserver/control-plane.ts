@@ -4,13 +4,14 @@
  * client. No kubelet and no scheduler: a Deployment's ReplicaSet creates Pods (and Pod Security admission judges
  * them), but no Pod ever runs. `stop()` ends each process by its PID (TERM, then KILL) and removes the temp dir.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CertificateAuthority } from '../../src/local/certificates.ts';
 import { kubeBinaries } from './build.ts';
 
 export interface ControlPlane {
@@ -35,54 +36,15 @@ async function freePort(): Promise<number> {
 
 /** A CA, a serving certificate for 127.0.0.1, an admin client certificate and the service-account key pair. */
 function makeCertificates(dir: string): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) =>
-    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  key('ca');
-  openssl(
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-subj',
-    '/CN=tradestream-test-ca',
-    '-days',
-    '2',
-    '-out',
-    'ca.crt',
-  );
-  const signed = (name: string, subject: string, extensions: string) => {
-    key(name);
-    openssl('req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`);
-    writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  signed(
-    'server',
-    '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-  );
-  signed('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
+  const ca = CertificateAuthority.create(dir, 'tradestream-test-ca');
+  ca.issue('server', '/CN=kube-apiserver', [
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'extendedKeyUsage=serverAuth',
+  ]);
+  ca.issue('admin', '/O=system:masters/CN=admin', ['extendedKeyUsage=clientAuth']);
   // The API server signs service-account tokens with this key and checks them with its public half.
-  key('sa');
-  openssl('pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
+  ca.key('sa');
+  ca.openssl('pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 }
 
 function writeKubeconfig(dir: string, server: string): string {

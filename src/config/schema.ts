@@ -76,6 +76,18 @@ export const configSchema = z
     kafka: z
       .object({
         brokers: list().default(['127.0.0.1:9092']),
+        /**
+         * How clients reach the brokers: plaintext, or SCRAM-SHA-512 over TLS verified against caFile (the
+         * password comes from KAFKA_PASSWORD only, never from config). Kubernetes always uses sasl_ssl.
+         */
+        securityProtocol: z.enum(['plaintext', 'sasl_ssl']).default('plaintext'),
+        /** PEM file of the CA that signed the brokers' certificates (sasl_ssl). */
+        caFile: z.string().min(1).optional(),
+        /** The SCRAM user (sasl_ssl). */
+        username: z
+          .string()
+          .regex(/^[a-zA-Z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-"')
+          .optional(),
         clientId: z.string().default('tradestream'),
         tradeTopicCount: int().min(1).max(1_000).default(8),
         tradeTopicPrefix: topicName().default('trades'),

@@ -69,7 +69,7 @@ describe('local stack state file', () => {
 
   it('is written with the password only in a 0600 pgpass file, and read back while its process lives', async () => {
     const dir = join(tempDir(), 'state');
-    const state = await writeState(facts(), PASSWORD, dir);
+    const state = await writeState(facts(), { postgres: PASSWORD }, dir);
     assert.equal(state.postgres.passwordFile, passwordFile(dir));
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(passwordFile(dir)).mode & 0o777, 0o600);
@@ -87,13 +87,13 @@ describe('local stack state file', () => {
   it('reports no stack when there is no file, or its process is gone', async () => {
     const dir = tempDir();
     assert.throws(() => runningState(dir), new AccessError(NO_STACK));
-    await writeState(facts(deadPid()), PASSWORD, dir);
+    await writeState(facts(deadPid()), { postgres: PASSWORD }, dir);
     assert.throws(() => runningState(dir), new AccessError(NO_STACK));
   });
 
   it('is removed only by the process it names', async () => {
     const dir = tempDir();
-    await writeState(facts(), PASSWORD, dir);
+    await writeState(facts(), { postgres: PASSWORD }, dir);
     removeState(process.pid + 1, dir);
     assert.ok(existsSync(stateFile(dir)));
     removeState(process.pid, dir);
@@ -105,7 +105,7 @@ describe('local stack state file', () => {
 describe('access banner', () => {
   it('says how to connect, with no password', async () => {
     const dir = tempDir();
-    const banner = accessBanner(await writeState(facts(), PASSWORD, dir), dir);
+    const banner = accessBanner(await writeState(facts(), { postgres: PASSWORD }, dir), dir);
     for (const part of ['npm run psql', 'npm run alerts', 'npm run dead-letters', stateFile(dir)])
       assert.ok(banner.includes(part), part);
     assert.match(banner, /host 127\.0\.0\.1 port 40002 database tradestream user app, password in \S+pgpass/);
@@ -114,7 +114,7 @@ describe('access banner', () => {
   });
 
   it('prints the console consumer with a quoted classpath, or not at all without one', async () => {
-    const state = await writeState(facts(), PASSWORD, tempDir());
+    const state = await writeState(facts(), { postgres: PASSWORD }, tempDir());
     assert.equal(
       consoleConsumerCommand(state, 'alerts'),
       "java -cp '/opt/kafka jars/*' org.apache.kafka.tools.consumer.ConsoleConsumer " +

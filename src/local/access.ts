@@ -1,15 +1,17 @@
 /**
  * How to reach the stack `npm start` runs: a small state file in a per-user directory (`$TRADESTREAM_STATE_DIR`,
  * else `$XDG_RUNTIME_DIR/tradestream`, else `~/.cache/tradestream`), read by `npm run psql` and `npm run alerts`.
- * The PostgreSQL password lives beside it in a pgpass file (mode 0600, for psql's PGPASSFILE), never in the
- * state file, a log line or the banner.
+ * The PostgreSQL password lives beside it in a pgpass file (mode 0600, for psql's PGPASSFILE), and on a
+ * sasl_ssl stack the Kafka viewer's password in another (0600), never in the state file, a log line or the banner.
  */
 import { accessSync, constants, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
+import { type KafkaConnection, kafkaConnection } from '../config/index.ts';
 import { logger } from '../log.ts';
+import { VIEWER_GROUP_PREFIX } from '../pipeline/kafka-access.ts';
 
 export const NO_STACK = 'no local stack running (start one with npm start)';
 
@@ -30,6 +32,8 @@ export interface LocalStackState {
     deadLetterTopic: string;
     /** `java -cp` value with Kafka's own tools (its console consumer), when the jars are cached. */
     toolsClasspath?: string;
+    /** On a sasl_ssl stack: how the readers get in, as the viewer user. */
+    viewer?: KafkaViewer & { passwordFile: string };
   };
   postgres: PostgresAddress & { passwordFile: string };
   flink: { webUrl: string };
@@ -42,8 +46,18 @@ export interface PostgresAddress {
   user: string;
 }
 
-/** The state as `npm start` knows it; writeState adds where the password is. */
-export type StackFacts = Omit<LocalStackState, 'postgres'> & { postgres: PostgresAddress };
+export interface KafkaViewer {
+  caFile: string;
+  username: string;
+  /** A Java client's properties for the viewer (mode 0600), for Kafka's console consumer. */
+  clientProperties: string;
+}
+
+/** The state as `npm start` knows it; writeState adds where the passwords are. */
+export type StackFacts = Omit<LocalStackState, 'postgres' | 'kafka'> & {
+  postgres: PostgresAddress;
+  kafka: Omit<LocalStackState['kafka'], 'viewer'> & { viewer?: KafkaViewer };
+};
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TRADESTREAM_STATE_DIR) return env.TRADESTREAM_STATE_DIR;
@@ -53,6 +67,7 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const stateFile = (dir = stateDir()) => join(dir, 'local-stack.json');
 export const passwordFile = (dir = stateDir()) => join(dir, 'local-stack.pgpass');
+export const kafkaPasswordFile = (dir = stateDir()) => join(dir, 'local-stack.kafka-password');
 
 /** One pgpass line (host:port:database:user:password), with `:` and `\` escaped as the format requires. */
 export function pgpassLine(postgres: PostgresAddress, password: string): string {
@@ -89,7 +104,7 @@ export function pidAlive(pid: number): boolean {
 /** Publishes the running stack; the live state of another `npm start` is replaced (this one is the newest). */
 export async function writeState(
   facts: StackFacts,
-  password: string,
+  passwords: { postgres: string; kafkaViewer?: string },
   dir = stateDir(),
 ): Promise<LocalStackState> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -99,8 +114,17 @@ export async function writeState(
       { pid: previous.pid },
       'another local stack is running; npm run psql and npm run alerts now reach this one',
     );
-  const state = { ...facts, postgres: { ...facts.postgres, passwordFile: passwordFile(dir) } };
-  await replaceFile(passwordFile(dir), pgpassLine(state.postgres, password), 0o600);
+  const { viewer, ...kafka } = facts.kafka;
+  const state: LocalStackState = {
+    ...facts,
+    kafka: { ...kafka, ...(viewer ? { viewer: { ...viewer, passwordFile: kafkaPasswordFile(dir) } } : {}) },
+    postgres: { ...facts.postgres, passwordFile: passwordFile(dir) },
+  };
+  await replaceFile(passwordFile(dir), pgpassLine(state.postgres, passwords.postgres), 0o600);
+  if (viewer) {
+    if (!passwords.kafkaViewer) throw new Error('a sasl_ssl stack needs the Kafka viewer password');
+    await replaceFile(kafkaPasswordFile(dir), passwords.kafkaViewer, 0o600);
+  }
   await replaceFile(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`, 0o600);
   return state;
 }
@@ -110,6 +134,7 @@ export function removeState(pid = process.pid, dir = stateDir()): void {
   const state = readState(dir);
   if (state?.pid !== pid) return;
   rmSync(passwordFile(dir), { force: true });
+  rmSync(kafkaPasswordFile(dir), { force: true });
   rmSync(stateFile(dir), { force: true });
 }
 
@@ -157,14 +182,35 @@ export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/** How a reader reaches the stack's broker: plaintext, or as the viewer user over TLS. */
+export function stackKafkaConnection(state: LocalStackState): KafkaConnection {
+  const { bootstrap, viewer } = state.kafka;
+  if (!viewer) return { brokers: [bootstrap] };
+  return kafkaConnection(
+    { brokers: [bootstrap], securityProtocol: 'sasl_ssl', caFile: viewer.caFile, username: viewer.username },
+    { KAFKA_PASSWORD: readFileSync(viewer.passwordFile, 'utf8') },
+  );
+}
+
 /** Kafka's console consumer on a topic, from the beginning, as one command line. */
 export function consoleConsumerCommand(
   state: LocalStackState,
   topic: string,
   java = 'java',
 ): string | undefined {
-  const { toolsClasspath, bootstrap } = state.kafka;
+  const { toolsClasspath, bootstrap, viewer } = state.kafka;
   if (!toolsClasspath) return undefined;
+  // As the viewer: a group of its own that commits nothing, so every run starts from the beginning.
+  const secured = viewer
+    ? [
+        '--command-config',
+        shellWord(viewer.clientProperties),
+        '--group',
+        `${VIEWER_GROUP_PREFIX}console`,
+        '--command-property',
+        'enable.auto.commit=false',
+      ]
+    : [];
   return [
     shellWord(java),
     '-cp',
@@ -175,6 +221,7 @@ export function consoleConsumerCommand(
     '--topic',
     shellWord(topic),
     '--from-beginning',
+    ...secured,
   ].join(' ');
 }
 
@@ -194,6 +241,12 @@ export function accessBanner(state: LocalStackState, dir = stateDir(), java = 'j
     `  PostgreSQL  host ${postgres.host} port ${postgres.port} database ${postgres.database} user ${postgres.user}, ` +
       `password in ${postgres.passwordFile} (pgpass format: PGPASSFILE=${shellWord(postgres.passwordFile)} psql ...)`,
     `  Kafka       bootstrap ${kafka.bootstrap}; topics ${topicList(kafka.tradeTopics)}, ${kafka.alertsTopic}, ${kafka.deadLetterTopic}`,
+    ...(kafka.viewer
+      ? [
+          `              SCRAM-SHA-512 over TLS (CA ${kafka.viewer.caFile}); read as ${kafka.viewer.username}, ` +
+            `password in ${kafka.viewer.passwordFile}, Java client properties in ${kafka.viewer.clientProperties}`,
+        ]
+      : []),
     ...(consoleConsumer ? [`  Kafka's console consumer: ${consoleConsumer}`] : []),
   ].join('\n');
 }

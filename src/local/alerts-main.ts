@@ -6,7 +6,8 @@
  */
 import { Command } from 'commander';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { deadLetterLine, pidAlive, runAccessCommand, runningState } from './access.ts';
+import { VIEWER_GROUP_PREFIX } from '../pipeline/kafka-access.ts';
+import { deadLetterLine, pidAlive, runAccessCommand, runningState, stackKafkaConnection } from './access.ts';
 
 const flags = new Command('alerts')
   .description('print the alerts topic of the local stack from the beginning, one JSON line per record')
@@ -23,14 +24,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 await runAccessCommand(async () => {
-  const { kafka: stackKafka, pid: stackPid } = runningState();
+  const state = runningState();
+  const { kafka: stackKafka, pid: stackPid } = state;
   const topic = flags.topic ?? (flags.deadLetters ? stackKafka.deadLetterTopic : stackKafka.alertsTopic);
   const format = flags.deadLetters
     ? deadLetterLine
     : (m: KafkaMessage) => m.value?.toString('utf8') ?? 'null';
   const kafka = new Kafka({
     clientId: 'tradestream-alerts',
-    brokers: [stackKafka.bootstrap],
+    ...stackKafkaConnection(state),
     logLevel: logLevel.NOTHING,
   });
 
@@ -57,7 +59,7 @@ await runAccessCommand(async () => {
   if (!flags.follow && unread.size === 0) done();
 
   // A throwaway group that commits nothing: every run reads from the beginning.
-  const consumer = kafka.consumer({ groupId: `tradestream-alerts-${process.pid}-${Date.now()}` });
+  const consumer = kafka.consumer({ groupId: `${VIEWER_GROUP_PREFIX}${process.pid}-${Date.now()}` });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -1,16 +1,29 @@
 /**
  * A real single-node Apache Kafka broker (KRaft, combined broker + controller) on loopback ports, from the
  * Maven Central jars of kafka.pom.xml. Used by the integration tests, the benchmarks and `npm start`.
+ *
+ * Plaintext by default. With `scramUsers` the broker is locked as on Kubernetes: its one client listener takes
+ * SCRAM-SHA-512 over TLS (a certificate for 127.0.0.1 from its own CA), ACLs are enforced (StandardAuthorizer),
+ * and only its own `admin` user is a super user; the controller listener takes mutual TLS with the broker's own
+ * certificate. The users exist from the start (`--add-scram` at format); grant() gives them their ACLs.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
-import type { TopicSpec } from '../config/index.ts';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
+import {
+  KAFKA_SASL_MECHANISM,
+  type KafkaConnection,
+  scramJaasConfig,
+  type TopicSpec,
+} from '../config/index.ts';
 import { logger } from '../log.ts';
+import type { KafkaAcl } from '../pipeline/kafka-access.ts';
+import { CertificateAuthority } from './certificates.ts';
 import { javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
 
@@ -35,6 +48,54 @@ export interface LocalKafkaOptions {
   heap?: string;
   /** Extra server.properties lines (key -> value). */
   properties?: Record<string, string | number>;
+  /** SCRAM-SHA-512 over TLS with ACLs, and these users (name -> password, alphanumeric) besides `admin`. */
+  scramUsers?: Record<string, string>;
+}
+
+/** The broker's super user on a secured broker: the stack's own admin client, and inter-broker traffic. */
+const ADMIN_USER = 'admin';
+const BROKER_SUBJECT = 'CN=tradestream-local-broker';
+
+/** What a client needs to reach a secured broker: the CA to verify it, and each user's password. */
+interface Security {
+  caFile: string;
+  passwords: Record<string, string>;
+}
+
+/** The server.properties of a secured broker, its certificates made in `dir`. */
+function securedListeners(
+  dir: string,
+  port: number,
+  controllerPort: number,
+  adminPassword: string,
+): Record<string, string> {
+  const ca = CertificateAuthority.create(dir, 'tradestream-local-kafka-ca');
+  const broker = ca.issue('broker', `/${BROKER_SUBJECT}`, [
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    // Server on both listeners, and client of its own controller listener.
+    'extendedKeyUsage=serverAuth,clientAuth',
+  ]);
+  // Kafka's PEM key store: the private key (PKCS#8) and the certificate chain in one file.
+  const keyStore = join(dir, 'broker.pem');
+  writeFileSync(keyStore, readFileSync(broker.key, 'utf8') + readFileSync(broker.certificate, 'utf8'), {
+    mode: 0o600,
+  });
+  return {
+    listeners: `CLIENT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `CLIENT://127.0.0.1:${port}`,
+    'listener.security.protocol.map': 'CLIENT:SASL_SSL,CONTROLLER:SSL',
+    'inter.broker.listener.name': 'CLIENT',
+    'sasl.enabled.mechanisms': KAFKA_SASL_MECHANISM,
+    'sasl.mechanism.inter.broker.protocol': KAFKA_SASL_MECHANISM,
+    'listener.name.client.scram-sha-512.sasl.jaas.config': scramJaasConfig(ADMIN_USER, adminPassword),
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': keyStore,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': ca.certificate,
+    'listener.name.controller.ssl.client.auth': 'required',
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': `User:${ADMIN_USER};User:${BROKER_SUBJECT}`,
+  };
 }
 
 export class LocalKafka {
@@ -46,6 +107,8 @@ export class LocalKafka {
     readonly port: number,
     private readonly classpath: string,
     private readonly options: LocalKafkaOptions,
+    /** Set on a secured broker. */
+    private readonly security?: Security,
   ) {}
 
   /** Resolves the jars (first run: from Maven Central), formats storage and starts the broker. */
@@ -53,14 +116,25 @@ export class LocalKafka {
     const jars = await resolveJars(KAFKA_POM);
     const dir = await mkdtemp(join(tmpdir(), 'tradestream-kafka-'));
     const [port, controllerPort] = [await freePort(), await freePort()];
+    let security: Security | undefined;
+    let listeners: Record<string, string> = {
+      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    };
+    if (options.scramUsers) {
+      const passwords = { ...options.scramUsers, [ADMIN_USER]: randomBytes(24).toString('hex') };
+      const tlsDir = join(dir, 'tls');
+      await mkdir(tlsDir, { mode: 0o700 });
+      listeners = securedListeners(tlsDir, port, controllerPort, passwords[ADMIN_USER] as string);
+      security = { caFile: join(tlsDir, 'ca.crt'), passwords };
+    }
     const properties = {
       'process.roles': 'broker,controller',
       'node.id': 1,
       'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+      ...listeners,
       'controller.listener.names': 'CONTROLLER',
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
       'log.dirs': join(dir, 'data'),
       'num.partitions': 1,
       'auto.create.topics.enable': false,
@@ -81,7 +155,7 @@ export class LocalKafka {
         .join('\n'),
     );
     await writeFile(join(dir, 'log4j2.properties'), LOG4J);
-    const kafka = new LocalKafka(dir, port, jars.join(':'), options);
+    const kafka = new LocalKafka(dir, port, jars.join(':'), options, security);
     const { stdout: clusterId } = await run(javaBinary(), [
       ...kafka.jvmArgs(),
       'kafka.tools.StorageTool',
@@ -96,6 +170,10 @@ export class LocalKafka {
       '-c',
       join(dir, 'server.properties'),
       '--ignore-formatted',
+      ...Object.entries(security?.passwords ?? {}).flatMap(([name, password]) => [
+        '--add-scram',
+        `${KAFKA_SASL_MECHANISM}=[name=${name},password=${password}]`,
+      ]),
     ]);
     await kafka.startServer();
     return kafka;
@@ -104,6 +182,83 @@ export class LocalKafka {
   /** `127.0.0.1:<port>`, for clients. */
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** The CA certificate (PEM) that verifies a secured broker; undefined when plaintext. */
+  get caFile(): string | undefined {
+    return this.security?.caFile;
+  }
+
+  /** A user's password on a secured broker. */
+  password(user: string): string {
+    const password = this.security?.passwords[user];
+    if (!password) throw new Error(`no SCRAM user ${user} on this broker`);
+    return password;
+  }
+
+  /** kafkajs connection options for `user` (the super user by default); the bare address when plaintext. */
+  connection(user = ADMIN_USER): KafkaConnection {
+    if (!this.security) return { brokers: [this.bootstrap] };
+    return {
+      brokers: [this.bootstrap],
+      ssl: { ca: [readFileSync(this.security.caFile)] },
+      sasl: { mechanism: 'scram-sha-512', username: user, password: this.password(user) },
+    };
+  }
+
+  /**
+   * A Java client's properties file for `user` on a secured broker (mode 0600: it holds the password), for
+   * Kafka's own tools (`--command-config`); undefined when plaintext.
+   */
+  clientPropertiesFile(user = ADMIN_USER): string | undefined {
+    if (!this.security) return undefined;
+    const path = join(this.dir, `client-${user}.properties`);
+    const lines = [
+      'security.protocol=SASL_SSL',
+      `sasl.mechanism=${KAFKA_SASL_MECHANISM}`,
+      `sasl.jaas.config=${scramJaasConfig(user, this.password(user))}`,
+      'ssl.truststore.type=PEM',
+      `ssl.truststore.location=${this.security.caFile}`,
+    ];
+    writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+    return path;
+  }
+
+  /** Allows each user what its ACLs say (a secured broker denies everything else to everyone but admin). */
+  async grant(access: Record<string, readonly KafkaAcl[]>): Promise<void> {
+    // Through the default export: Node's CommonJS interop does not see these enums as named exports.
+    const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+    const type = {
+      topic: AclResourceTypes.TOPIC,
+      group: AclResourceTypes.GROUP,
+      transactionalId: AclResourceTypes.TRANSACTIONAL_ID,
+    };
+    const operation = { Read: AclOperationTypes.READ, Write: AclOperationTypes.WRITE };
+    const acl = Object.entries(access).flatMap(([user, acls]) =>
+      acls.flatMap((a) =>
+        a.operations.map((op) => ({
+          resourceType: type[a.type],
+          resourceName: a.name,
+          resourcePatternType:
+            a.patternType === 'prefix' ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+          principal: `User:${user}`,
+          host: '*',
+          operation: operation[op],
+          permissionType: AclPermissionTypes.ALLOW,
+        })),
+      ),
+    );
+    await this.withAdmin((admin) => admin.createAcls({ acl }));
+  }
+
+  private async withAdmin<T>(work: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
+    const admin = new Kafka({ ...this.connection(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   get running(): boolean {
@@ -183,9 +338,7 @@ export class LocalKafka {
   async restart(timeoutMs = 60_000): Promise<void> {
     await this.stopServer();
     await this.startServer();
-    const admin = new Kafka({ brokers: [this.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
+    await this.withAdmin(async (admin) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
@@ -202,9 +355,7 @@ export class LocalKafka {
           throw new Error(`broker restarted but not leading every partition after ${timeoutMs / 1000} s`);
         await new Promise((r) => setTimeout(r, 250));
       }
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   /** Stops the broker and deletes its data. */
@@ -215,9 +366,7 @@ export class LocalKafka {
 
   /** Creates the topics (those that exist are left alone). */
   async createTopics(topics: TopicSpec[]): Promise<void> {
-    const admin = new Kafka({ brokers: [this.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
+    await this.withAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.name));
       if (missing.length > 0) {
@@ -231,8 +380,6 @@ export class LocalKafka {
           })),
         });
       }
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 }

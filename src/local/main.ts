@@ -6,12 +6,12 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadConfig, type PipelineConfig, runMain, tradeTopics } from '../config/index.ts';
+import { loadConfig, runMain } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { accessBanner, removeState, writeState } from './access.ts';
-import { javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
+import { javaBinary } from './maven.ts';
 import { type JobStatus, LocalStack, type StackCounts } from './stack.ts';
 
 const program = new Command('start')
@@ -52,31 +52,9 @@ function jobPart(job: JobStatus, checkpoints: number): string {
 }
 
 /** Publishes how to reach the stack (npm run psql, npm run alerts) and returns the banner saying so. */
-async function publishAccess(stack: LocalStack, config: PipelineConfig): Promise<string> {
-  // Kafka's jars are cached by now (the broker runs from them): their folder holds the console consumer too.
-  const kafkaJars = await resolveJars(join(PROJECT_ROOT, 'src/local/kafka.pom.xml')).catch(() => []);
-  const state = await writeState(
-    {
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      profile: config.profile,
-      kafka: {
-        bootstrap: stack.kafka.bootstrap,
-        tradeTopics: tradeTopics(config),
-        alertsTopic: config.kafka.alertsTopic,
-        deadLetterTopic: config.kafka.deadLetterTopic,
-        toolsClasspath: kafkaJars[0] ? join(dirname(kafkaJars[0]), '*') : undefined,
-      },
-      postgres: {
-        host: '127.0.0.1',
-        port: stack.postgres.port,
-        database: stack.postgres.database,
-        user: stack.postgres.user,
-      },
-      flink: { webUrl: stack.flink?.webUrl ?? '' },
-    },
-    stack.postgres.password,
-  );
+async function publishAccess(stack: LocalStack): Promise<string> {
+  const { facts, passwords } = await stack.accessFacts();
+  const state = await writeState(facts, passwords);
   // Whatever ends this process, the state must not outlive it (removeState is synchronous).
   process.once('exit', () => removeState());
   return accessBanner(state, undefined, javaBinary());
@@ -103,7 +81,7 @@ await runMain(async () => {
   process.stderr.write(
     `Flink Web UI: ${stack.flink?.webUrl}  metrics: ${stack.flink?.metricsUrl}  (logs: ${stack.flink?.dir}, producer: ${producerLog})\n`,
   );
-  const access = await publishAccess(stack, config).catch((error) => {
+  const access = await publishAccess(stack).catch((error) => {
     logger.warn({ error: String(error) }, 'could not write the local stack state file');
     return 'npm run psql and npm run alerts cannot find this stack (no state file)';
   });

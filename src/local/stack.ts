@@ -4,18 +4,21 @@
  * the pipeline benchmark. (The producer is started by the caller: it is what each of them varies.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { allTopics, type PipelineConfig, producerConfigEnv, tradeTopics } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { LATE_TRADES_TABLE, VWAP_TABLE } from '../pipeline/analytics/index.ts';
+import { KAFKA_USERS, type KafkaClient, kafkaAccess } from '../pipeline/kafka-access.ts';
 import { pipelineSql, SQL_ENV } from '../pipeline/sql.ts';
 import { TRADES_TABLE } from '../schema/index.ts';
+import type { StackFacts } from './access.ts';
 import { LocalFlinkJob, latestCheckpoint } from './flink.ts';
 import { LocalKafka } from './kafka.ts';
-import { PROJECT_ROOT } from './maven.ts';
+import { PROJECT_ROOT, resolveJars } from './maven.ts';
 import { LocalPostgres } from './postgres.ts';
 
 export interface LocalStackOptions {
@@ -79,13 +82,47 @@ export class LocalStack {
     readonly checkpointDir: string,
     private readonly options: LocalStackOptions,
   ) {
-    this.admin = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    this.admin = new Kafka({ ...kafka.connection(), logLevel: logLevel.NOTHING }).admin();
+  }
+
+  /**
+   * The broker the config asks for: plaintext, or (kafka.securityProtocol=sasl_ssl) TLS with one SCRAM user per
+   * client, each with its ACLs from kafka-access.ts, as on Kubernetes.
+   */
+  private static async startKafka(config: PipelineConfig): Promise<LocalKafka> {
+    if (config.kafka.securityProtocol === 'plaintext') return LocalKafka.start();
+    const users = Object.values(KAFKA_USERS);
+    return LocalKafka.start({
+      scramUsers: Object.fromEntries(users.map((user) => [user, randomBytes(24).toString('hex')])),
+    });
+  }
+
+  /**
+   * How `client` reaches this broker, as the environment variables of the producer's config and of the SQL's
+   * placeholders (the same names; the bootstrap address is each one's own).
+   */
+  kafkaClientEnv(client: KafkaClient): Record<string, string> {
+    const caFile = this.kafka.caFile;
+    if (!caFile)
+      return {
+        [SQL_ENV.kafkaSecurityProtocol]: 'plaintext',
+        [SQL_ENV.kafkaCaFile]: '',
+        [SQL_ENV.kafkaUsername]: '',
+        [SQL_ENV.kafkaPassword]: '',
+      };
+    const user = KAFKA_USERS[client];
+    return {
+      [SQL_ENV.kafkaSecurityProtocol]: 'sasl_ssl',
+      [SQL_ENV.kafkaCaFile]: caFile,
+      [SQL_ENV.kafkaUsername]: user,
+      [SQL_ENV.kafkaPassword]: this.kafka.password(user),
+    };
   }
 
   /** Starts Kafka (with the topics), PostgreSQL (with the tables) and the Flink job. */
   static async start(config: PipelineConfig, options: LocalStackOptions = {}): Promise<LocalStack> {
     const [kafka, postgres] = await Promise.allSettled([
-      options.kafka ?? LocalKafka.start(),
+      options.kafka ?? LocalStack.startKafka(config),
       LocalPostgres.start({ profile: config.profile, durable: options.durable }),
     ]).then(async ([k, p]) => {
       if (k.status === 'fulfilled' && p.status === 'fulfilled') return [k.value, p.value] as const;
@@ -103,6 +140,15 @@ export class LocalStack {
     );
     try {
       await kafka.createTopics(allTopics(config));
+      if (kafka.caFile)
+        await kafka.grant(
+          Object.fromEntries(
+            Object.entries(kafkaAccess(config)).map(([client, acls]) => [
+              KAFKA_USERS[client as KafkaClient],
+              acls,
+            ]),
+          ),
+        );
       await stack.admin.connect();
       if (options.startFlink !== false) await stack.startFlink();
     } catch (error) {
@@ -114,7 +160,11 @@ export class LocalStack {
 
   /** Values of the SQL's placeholders for this stack. */
   get sqlEnv(): Record<string, string> {
-    return { [SQL_ENV.kafkaBootstrap]: this.kafka.bootstrap, ...this.postgres.sqlEnv };
+    return {
+      [SQL_ENV.kafkaBootstrap]: this.kafka.bootstrap,
+      ...this.kafkaClientEnv('pipeline'),
+      ...this.postgres.sqlEnv,
+    };
   }
 
   /** Starts the Flink job, from the latest checkpoint when `restore` and one exists. */
@@ -258,12 +308,54 @@ export class LocalStack {
   spawnProducer(env: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/producer/main.ts')], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...producerConfigEnv(this.config), KAFKA_BROKERS: this.kafka.bootstrap, ...env },
+      env: {
+        ...process.env,
+        ...producerConfigEnv(this.config),
+        KAFKA_BROKERS: this.kafka.bootstrap,
+        ...this.kafkaClientEnv('producer'),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.producers.add(child);
     child.once('exit', () => this.producers.delete(child));
     return child;
+  }
+
+  /** What `npm run psql` and `npm run alerts` need to reach this stack (access.ts writes it down). */
+  async accessFacts(): Promise<{ facts: StackFacts; passwords: { postgres: string; kafkaViewer?: string } }> {
+    const { config, kafka, postgres } = this;
+    // Kafka's jars are cached by now (the broker runs from them): their folder holds the console consumer too.
+    const kafkaJars = await resolveJars(join(PROJECT_ROOT, 'src/local/kafka.pom.xml')).catch(() => []);
+    const viewer = KAFKA_USERS.viewer;
+    const facts: StackFacts = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      profile: config.profile,
+      kafka: {
+        bootstrap: kafka.bootstrap,
+        tradeTopics: tradeTopics(config),
+        alertsTopic: config.kafka.alertsTopic,
+        deadLetterTopic: config.kafka.deadLetterTopic,
+        toolsClasspath: kafkaJars[0] ? join(dirname(kafkaJars[0]), '*') : undefined,
+        viewer: kafka.caFile
+          ? {
+              caFile: kafka.caFile,
+              username: viewer,
+              clientProperties: kafka.clientPropertiesFile(viewer) as string,
+            }
+          : undefined,
+      },
+      postgres: { host: '127.0.0.1', port: postgres.port, database: postgres.database, user: postgres.user },
+      flink: { webUrl: this.flink?.webUrl ?? '' },
+    };
+    return {
+      facts,
+      passwords: {
+        postgres: postgres.password,
+        kafkaViewer: kafka.caFile ? kafka.password(viewer) : undefined,
+      },
+    };
   }
 
   /** Stops everything this stack started and removes its data; safe to call twice. */

@@ -3,13 +3,23 @@
  * placeholders the SQL runner fills at run time, and the options of the two kinds of sink (PostgreSQL through
  * the runner's own `tradestream-postgres` connector, Kafka). Nothing here knows an analytic.
  */
-import type { PipelineConfig } from '../config/index.ts';
+import {
+  KAFKA_PASSWORD_ENV,
+  KAFKA_SASL_MECHANISM,
+  type PipelineConfig,
+  scramJaasConfig,
+} from '../config/index.ts';
 import { type Column, flinkType } from '../schema/index.ts';
 import type { PostgresTable } from './analytics/analytic.ts';
 
 /** Environment variables the script needs at run time (the runner fails naming any that is missing). */
 export const SQL_ENV = {
   kafkaBootstrap: 'KAFKA_BOOTSTRAP_SERVERS',
+  // The same names (and values) as the producer's config and password (src/config/kafka-connection.ts).
+  kafkaSecurityProtocol: 'KAFKA_SECURITY_PROTOCOL',
+  kafkaCaFile: 'KAFKA_CA_FILE',
+  kafkaUsername: 'KAFKA_USERNAME',
+  kafkaPassword: KAFKA_PASSWORD_ENV,
   jdbcUrl: 'PG_JDBC_URL',
   user: 'PG_USER',
   password: 'PG_PASSWORD',
@@ -30,6 +40,22 @@ export function interval(ms: number): string {
 export function withOptions(options: Record<string, string>): string {
   const lines = Object.entries(options).map(([k, v]) => `  ${str(k)} = ${str(v)}`);
   return `WITH (\n${lines.join(',\n')}\n)`;
+}
+
+/**
+ * Kafka client properties of every Kafka table and of the PostgreSQL sinks' dead-letter producer, under
+ * `prefix`: the brokers and the security, all placeholders, so one script serves a plaintext broker (protocol
+ * PLAINTEXT, the rest empty and unused) and SCRAM-SHA-512 over TLS verified against a PEM CA file.
+ */
+export function kafkaClientOptions(prefix = 'properties.'): Record<string, string> {
+  return {
+    [`${prefix}bootstrap.servers`]: env(SQL_ENV.kafkaBootstrap),
+    [`${prefix}security.protocol`]: env(SQL_ENV.kafkaSecurityProtocol),
+    [`${prefix}sasl.mechanism`]: KAFKA_SASL_MECHANISM,
+    [`${prefix}sasl.jaas.config`]: scramJaasConfig(env(SQL_ENV.kafkaUsername), env(SQL_ENV.kafkaPassword)),
+    [`${prefix}ssl.truststore.type`]: 'PEM',
+    [`${prefix}ssl.truststore.location`]: env(SQL_ENV.kafkaCaFile),
+  };
 }
 
 /** Column definitions of a sink table as stored (timestamps TIMESTAMP(3) in the UTC session). */
@@ -72,30 +98,33 @@ ${storedColumns(columns)},
     'sink.buffer-flush.interval': '500ms',
     'sink.max-retry-time': '60s',
     'dead-letter.topic': config.kafka.deadLetterTopic,
-    'dead-letter.bootstrap-servers': env(SQL_ENV.kafkaBootstrap),
+    ...kafkaClientOptions('dead-letter.properties.'),
   })};`;
 }
 
+/** Every transactional id of the job's Kafka sinks starts so (what its Kafka user may write, kafka-access.ts). */
+export const TRANSACTIONAL_ID_PREFIX = 'tradestream-';
+
 /**
- * Options of a Kafka sink with the config's delivery guarantee. `transactionalIdPrefix` must be unique per
- * sink: two sinks sharing one would abort each other's transactions in exactly-once mode.
+ * Options of a Kafka sink with the config's delivery guarantee. `sinkName` makes its transactional ids, which
+ * must be unique per sink: two sinks sharing a prefix would abort each other's transactions in exactly-once mode.
  */
 export function kafkaSinkOptions(
   config: PipelineConfig,
   topic: string,
-  transactionalIdPrefix: string,
+  sinkName: string,
   extra: Record<string, string> = {},
 ): string {
   const { deliveryGuarantee } = config.flink;
   return withOptions({
     connector: 'kafka',
     topic,
-    'properties.bootstrap.servers': env(SQL_ENV.kafkaBootstrap),
+    ...kafkaClientOptions(),
     ...extra,
     'sink.delivery-guarantee': deliveryGuarantee,
     ...(deliveryGuarantee === 'exactly-once'
       ? {
-          'sink.transactional-id-prefix': transactionalIdPrefix,
+          'sink.transactional-id-prefix': `${TRANSACTIONAL_ID_PREFIX}${sinkName}`,
           // The broker caps transactions at 15 minutes; the sink's default (1 h) would be refused.
           'properties.transaction.timeout.ms': '600000',
         }

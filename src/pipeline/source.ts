@@ -6,7 +6,7 @@
  */
 import { type PipelineConfig, tradeTopics } from '../config/index.ts';
 import { columnsOf, decodedRowType, decodeRules, TRADE_KEY, TRADE_TIME } from '../schema/index.ts';
-import { env, id, interval, SQL_ENV, str, withOptions } from './flink-sql.ts';
+import { id, interval, kafkaClientOptions, str, withOptions } from './flink-sql.ts';
 
 export const SOURCE_TABLE = 'trades_source';
 /** Valid trades: the schema's columns (wire types), `event_time` (with the watermark) and `proc_time`. */
@@ -49,7 +49,7 @@ ${decodedRowType(columns)
 ) ${withOptions({
     connector: 'kafka',
     topic: tradeTopics(config).join(';'),
-    'properties.bootstrap.servers': env(SQL_ENV.kafkaBootstrap),
+    ...kafkaClientOptions(),
     'properties.group.id': CONSUMER_GROUP,
     'scan.startup.mode': 'group-offsets',
     'properties.auto.offset.reset': 'earliest',

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
 // ProducerConfig, not PipelineConfig: the type checker keeps this process within the sections its pods get.
-import { type ProducerConfig, tradeTopics } from '../config/index.ts';
+import { kafkaConnection, type ProducerConfig, tradeTopics } from '../config/index.ts';
 import { type Logger, logger as rootLogger } from '../log.ts';
 import { MarketSimulator } from '../market/index.ts';
 import { Batcher, type SentBatch } from './batcher.ts';
@@ -19,7 +19,7 @@ import { TokenBucket } from './rate.ts';
 import { Router } from './routing.ts';
 
 export interface ProducerOptions {
-  /** Where POD_NAME / HOSTNAME come from (default process.env). */
+  /** Where POD_NAME / HOSTNAME and KAFKA_PASSWORD come from (default process.env). */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   /** Serve /metrics, /healthz, /readyz on producer.metricsPort (default true). */
@@ -94,7 +94,7 @@ export class TradeProducer {
     this.simulator = new MarketSimulator(config);
     this.kafka = new Kafka({
       clientId: `${config.kafka.clientId}-${this.instanceId}`,
-      brokers: config.kafka.brokers,
+      ...kafkaConnection(config.kafka, options.env),
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(this.log),
       // Connecting: few retries inside kafkajs, untilConnected() keeps trying (and says so). Sending: see below.

@@ -24,7 +24,7 @@ ${columnsOf(config.profile)
   .join(',\n')},
   \`rule\` STRING NOT NULL,
   \`threshold\` DOUBLE NOT NULL
-) ${kafkaSinkOptions(config, config.kafka.alertsTopic, 'tradestream-alerts', {
+) ${kafkaSinkOptions(config, config.kafka.alertsTopic, 'alerts', {
       format: 'json',
       'key.format': 'raw',
       'key.fields': 'ticker',

@@ -17,7 +17,7 @@ export const deadLetters = {
     return `CREATE TABLE ${DEAD_LETTERS_SINK} (
   payload BYTES,
   headers MAP<STRING, BYTES> METADATA
-) ${kafkaSinkOptions(config, config.kafka.deadLetterTopic, 'tradestream-dlq', { format: 'raw' })};`;
+) ${kafkaSinkOptions(config, config.kafka.deadLetterTopic, 'dlq', { format: 'raw' })};`;
   },
   insert() {
     const headers = DEAD_LETTER_HEADERS.map((h) => `'${h}', CAST(CAST(${h} AS STRING) AS BYTES)`);

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -25,14 +26,14 @@ final class KafkaDeadLetters implements DeadLetters {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaDeadLetters.class);
 
   private final String topic;
-  private final String bootstrapServers;
+  private final Map<String, String> properties;
   private final String clientId;
   private final List<Future<RecordMetadata>> pending = new ArrayList<>();
   private KafkaProducer<byte[], byte[]> producer;
 
   KafkaDeadLetters(PostgresSinkSettings settings, int subtask) {
     this.topic = settings.deadLetterTopic();
-    this.bootstrapServers = settings.deadLetterBootstrapServers();
+    this.properties = settings.deadLetterProperties();
     this.clientId = "tradestream-postgres-" + settings.table() + "-" + subtask;
   }
 
@@ -68,7 +69,7 @@ final class KafkaDeadLetters implements DeadLetters {
   private KafkaProducer<byte[], byte[]> producer() {
     if (producer == null) {
       Properties p = new Properties();
-      p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      p.putAll(properties);
       p.setProperty(ProducerConfig.CLIENT_ID_CONFIG, clientId);
       p.setProperty(ProducerConfig.ACKS_CONFIG, "all");
       p.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

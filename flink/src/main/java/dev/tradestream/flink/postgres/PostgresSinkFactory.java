@@ -3,7 +3,9 @@ package dev.tradestream.flink.postgres;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
@@ -47,9 +49,12 @@ public final class PostgresSinkFactory implements DynamicTableSinkFactory {
   public static final ConfigOption<String> DEAD_LETTER_TOPIC =
       ConfigOptions.key("dead-letter.topic").stringType().noDefaultValue()
           .withDescription("Kafka topic for the rows PostgreSQL refuses.");
+  /** Kafka producer properties of the dead-letter producer, as the Kafka connector's {@code properties.*}. */
+  public static final String DEAD_LETTER_PROPERTIES = "dead-letter.properties.";
   public static final ConfigOption<String> DEAD_LETTER_BOOTSTRAP_SERVERS =
-      ConfigOptions.key("dead-letter.bootstrap-servers").stringType().noDefaultValue()
-          .withDescription("Kafka bootstrap servers of the dead-letter topic.");
+      ConfigOptions.key(DEAD_LETTER_PROPERTIES + "bootstrap.servers").stringType().noDefaultValue()
+          .withDescription("Kafka bootstrap servers of the dead-letter topic (any other Kafka producer property,"
+              + " such as security.protocol, goes under the same prefix).");
 
   @Override
   public String factoryIdentifier() {
@@ -69,7 +74,7 @@ public final class PostgresSinkFactory implements DynamicTableSinkFactory {
   @Override
   public DynamicTableSink createDynamicTableSink(Context context) {
     FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-    helper.validate();
+    helper.validateExcept(DEAD_LETTER_PROPERTIES);
     ReadableConfig options = helper.getOptions();
     String sinkName = context.getObjectIdentifier().asSummaryString();
 
@@ -123,6 +128,17 @@ public final class PostgresSinkFactory implements DynamicTableSinkFactory {
         interval.toMillis(),
         retry.toMillis(),
         options.get(DEAD_LETTER_TOPIC),
-        options.get(DEAD_LETTER_BOOTSTRAP_SERVERS)));
+        deadLetterProperties(context.getCatalogTable().getOptions())));
+  }
+
+  /** The {@code dead-letter.properties.*} options without their prefix. */
+  private static Map<String, String> deadLetterProperties(Map<String, String> options) {
+    Map<String, String> properties = new TreeMap<>();
+    options.forEach((key, value) -> {
+      if (key.startsWith(DEAD_LETTER_PROPERTIES)) {
+        properties.put(key.substring(DEAD_LETTER_PROPERTIES.length()), value);
+      }
+    });
+    return properties;
   }
 }

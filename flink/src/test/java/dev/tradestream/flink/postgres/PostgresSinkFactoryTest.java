@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class PostgresSinkFactoryTest {
   private static final String OPTIONS = "'connector' = 'tradestream-postgres',"
       + " 'url' = 'jdbc:postgresql://127.0.0.1:9/none', 'table-name' = 'trades', 'username' = 'app',"
-      + " 'password' = 'secret-value', 'dead-letter.topic' = 'dlq', 'dead-letter.bootstrap-servers' = '127.0.0.1:9'";
+      + " 'password' = 'secret-value', 'dead-letter.topic' = 'dlq', 'dead-letter.properties.bootstrap.servers' = '127.0.0.1:9',"
+      + " 'dead-letter.properties.sasl.jaas.config' = 'ScramLoginModule required password=\"kafka-secret\";'";
 
   private static TableEnvironment env(String columns, String options) {
     TableEnvironment env = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
@@ -38,6 +39,7 @@ class PostgresSinkFactoryTest {
     String plan = env.explainSql("INSERT INTO sink SELECT id, n, price, ts FROM src", ExplainDetail.JSON_EXECUTION_PLAN);
     assertTrue(plan.contains("Sink(table=[default_catalog.default_database.sink]"), plan);
     assertFalse(plan.contains("secret-value"), "the password is never in a plan");
+    assertFalse(plan.contains("kafka-secret"), "nor the dead-letter producer's");
   }
 
   @Test
@@ -71,5 +73,13 @@ class PostgresSinkFactoryTest {
     // Flink prints a failing table's options, with the password's value masked.
     assertTrue(messages(e).contains("'password'='******'"), messages(e));
     assertFalse(messages(e).contains("secret-value"), messages(e));
+    assertFalse(messages(e).contains("kafka-secret"), "the JAAS line is masked too: " + messages(e));
+  }
+
+  @Test
+  void refusesAnUnknownOptionOutsideTheDeadLetterProperties() {
+    TableEnvironment env = env("id STRING, n INT, PRIMARY KEY (id) NOT ENFORCED", OPTIONS + ", 'dead-letter.bogus' = 'x'");
+    Exception e = assertThrows(Exception.class, () -> env.explainSql("INSERT INTO sink SELECT id, n FROM src"));
+    assertTrue(messages(e).contains("dead-letter.bogus"), messages(e));
   }
 }

@@ -147,7 +147,7 @@ class PostgresSinkWriterTest {
     ManualTimers timers = new ManualTimers();
     PostgresSinkSettings base = settings(table, 3);
     PostgresSinkSettings settings = new PostgresSinkSettings(base.url(), base.username(), null, table, COLUMNS, TYPES,
-        List.of(0), 3, 500, 5_000, "dlq", "127.0.0.1:9");
+        List.of(0), 3, 500, 5_000, "dlq", Map.of("bootstrap.servers", "127.0.0.1:9"));
     try (PostgresSinkWriter writer = new PostgresSinkWriter(settings, new CollectedDeadLetters(), timers, new Metrics())) {
       for (int i = 0; i < 7; i++) {
         writer.write(row("r" + i, "x", i), null);

@@ -22,7 +22,7 @@ final class SinkTestKit {
       String url, String table, List<String> columns, List<LogicalType> types, List<Integer> key, int maxRows,
       long maxRetryMs) {
     return new PostgresSinkSettings(url, "postgres", null, table, columns, types, key, maxRows, 0, maxRetryMs,
-        "test-dlq", "127.0.0.1:9");
+        "test-dlq", Map.of("bootstrap.servers", "127.0.0.1:9"));
   }
 
   /** Dead letters kept in memory; {@code failFlush} makes flush() fail, as a Kafka outage would. */
