@@ -13,10 +13,10 @@ import { PROFILE_NAMES } from '../src/schema/index.ts';
 
 // Planning contacts no server: the placeholders only need to be well-formed.
 const env = {
+  ...Object.fromEntries(Object.values(SQL_ENV).map((name) => [name, 'none'])),
   [SQL_ENV.kafkaBootstrap]: '127.0.0.1:9',
+  [SQL_ENV.kafkaSecurityProtocol]: 'plaintext',
   [SQL_ENV.jdbcUrl]: 'jdbc:postgresql://127.0.0.1:9/none',
-  [SQL_ENV.user]: 'none',
-  [SQL_ENV.password]: 'none',
 };
 
 for (const profile of PROFILE_NAMES) {
