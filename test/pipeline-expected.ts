@@ -132,3 +132,64 @@ export function expectedWindows(
   }
   return rows;
 }
+
+export interface SlidingRow {
+  ticker: string;
+  window_start: number;
+  window_end: number;
+  vwap: string;
+  notional: string;
+  total_volume: string;
+  trade_count: string;
+  realized_volatility: number;
+}
+
+/**
+ * The sliding windows of the trades, per ticker: every window [start, start + sizeMs) with start a multiple of
+ * slideMs that holds a trade. Decimals exact as for the tumbling windows; the realized volatility is the square
+ * root of the sum of squared log returns, each against the ticker's previous trade in `trades` order (the
+ * producer's, so the arrival order), in doubles (the test compares it within a relative tolerance: Flink sums
+ * partial sums per slice).
+ */
+export function expectedSlidingWindows(
+  trades: readonly TradeFacts[],
+  sizeMs: number,
+  slideMs: number,
+  vwapScale = 6,
+): Map<string, SlidingRow> {
+  const previous = new Map<string, number>();
+  const groups = new Map<string, { ticker: string; start: number; trades: TradeFacts[]; squares: number }>();
+  for (const t of trades) {
+    const logReturn = Math.log(t.price / (previous.get(t.ticker) ?? t.price));
+    previous.set(t.ticker, t.price);
+    for (
+      let start = Math.floor(t.trade_timestamp / slideMs) * slideMs;
+      start > t.trade_timestamp - sizeMs;
+      start -= slideMs
+    ) {
+      const key = `${t.ticker}@${start}`;
+      const group = groups.get(key) ?? { ticker: t.ticker, start, trades: [], squares: 0 };
+      group.trades.push(t);
+      group.squares += logReturn * logReturn;
+      groups.set(key, group);
+    }
+  }
+  const rows = new Map<string, SlidingRow>();
+  for (const [key, { ticker, start, trades: group, squares }] of groups) {
+    const notional = group.reduce((sum, t) => sum + scaled4(t.price) * BigInt(t.volume), 0n);
+    const volume = group.reduce((sum, t) => sum + BigInt(t.volume), 0n);
+    const vwap =
+      divideHalfUp(notional * 10n ** BigInt(vwapScale), volume * SCALE4) * 10n ** BigInt(8 - vwapScale);
+    rows.set(key, {
+      ticker,
+      window_start: start,
+      window_end: start + sizeMs,
+      vwap: decimalText(vwap, 8),
+      notional: decimalText(notional, 4),
+      total_volume: volume.toString(),
+      trade_count: String(group.length),
+      realized_volatility: Math.sqrt(squares),
+    });
+  }
+  return rows;
+}

@@ -9,9 +9,15 @@ import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } fr
 import { javaBinary, PROJECT_ROOT, resolveJars } from '../src/local/maven.ts';
 import type { LocalStack } from '../src/local/stack.ts';
 import { tradeAt } from '../src/market/index.ts';
-import { LATE_TRADES_TABLE, VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
+import { LATE_TRADES_TABLE, SLIDING_TABLE, VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
-import { expectedWindows, type TradeFacts, type WindowRow } from './pipeline-expected.ts';
+import {
+  expectedSlidingWindows,
+  expectedWindows,
+  type SlidingRow,
+  type TradeFacts,
+  type WindowRow,
+} from './pipeline-expected.ts';
 import { poll } from './poll.ts';
 
 export const INSTANCE_ID = 'replay-1';
@@ -24,7 +30,13 @@ export function replayConfig(overrides: ConfigOverrides = {}): PipelineConfig {
     producer: { mode: 'replay', rate: 0, replayTradesPerSecond: 40, instanceId: INSTANCE_ID, metricsPort: 0 },
     kafka: { tradeTopicCount: 2, partitionsPerTopic: 2 },
     alerts: { volumeThreshold: 10_000, relativeFactor: 8, trailingTrades: 20 },
-    windows: { vwapSeconds: 60, watermarkDelayMs: 5_000, idleTimeoutMs: 10_000 },
+    windows: {
+      vwapSeconds: 60,
+      slidingSeconds: 120,
+      slideSeconds: 30,
+      watermarkDelayMs: 5_000,
+      idleTimeoutMs: 10_000,
+    },
     flink: { parallelism: 2, checkpointIntervalMs: 2_000 },
   };
   const merged = Object.fromEntries(
@@ -119,6 +131,65 @@ export async function assertWindowsMatch(
       return mustClose.every((w) => stored.has(key(w)));
     });
     for (const row of rows) assert.deepEqual(row, expected.get(key(row)), key(row));
+  } finally {
+    await db.end();
+  }
+  return mustClose;
+}
+
+/**
+ * The sliding windows in PostgreSQL equal those computed from the trades: every window that must have closed is
+ * there, and every stored window (of these tickers) is exact, the realized volatility within 1e-12 relative.
+ * Returns the windows that had to close.
+ */
+export async function assertSlidingWindowsMatch(
+  stack: LocalStack,
+  trades: readonly TradeFacts[],
+): Promise<SlidingRow[]> {
+  const { windows } = stack.config;
+  const [sizeMs, slideMs] = [windows.slidingSeconds * 1000, windows.slideSeconds * 1000];
+  const expected = expectedSlidingWindows(trades, sizeMs, slideMs);
+  const lastEvent = Math.max(...trades.map((t) => t.trade_timestamp));
+  const mustClose = [...expected.values()].filter(
+    (w) => w.window_end + slideMs <= lastEvent - windows.watermarkDelayMs,
+  );
+  const tickers = new Set(trades.map((t) => t.ticker));
+  const key = (w: { ticker: string; window_start: number }) => `${w.ticker}@${w.window_start}`;
+  const db = await stack.postgres.client();
+  try {
+    const read = async () =>
+      (
+        await db.query<Record<keyof SlidingRow, string>>(
+          `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start,
+                  (extract(epoch FROM window_end) * 1000)::bigint::text AS window_end, vwap::text,
+                  notional::text, total_volume::text, trade_count::text, realized_volatility::text
+           FROM ${SLIDING_TABLE}`,
+        )
+      ).rows
+        .map((r) => ({
+          ...r,
+          window_start: Number(r.window_start),
+          window_end: Number(r.window_end),
+          realized_volatility: Number(r.realized_volatility),
+        }))
+        .filter((r) => tickers.has(r.ticker));
+    let rows = await read();
+    await until(`the ${mustClose.length} closed sliding windows stored`, async () => {
+      rows = await read();
+      const stored = new Set(rows.map(key));
+      return mustClose.every((w) => stored.has(key(w)));
+    });
+    for (const row of rows) {
+      const want = expected.get(key(row));
+      assert.ok(want, `unexpected window ${key(row)}`);
+      const { realized_volatility: volatility, ...exact } = row;
+      const { realized_volatility: wantVolatility, ...wantExact } = want;
+      assert.deepEqual(exact, wantExact, key(row));
+      assert.ok(
+        Math.abs(volatility - wantVolatility) <= 1e-12 * Math.max(1e-9, wantVolatility),
+        `${key(row)} realized volatility ${volatility} vs ${wantVolatility}`,
+      );
+    }
   } finally {
     await db.end();
   }

@@ -8,6 +8,7 @@ import { LocalStack } from '../src/local/stack.ts';
 import { columnsOf, TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedAlerts } from './pipeline-expected.ts';
 import {
+  assertSlidingWindowsMatch,
   assertWindowsMatch,
   injectRaw,
   produce,
@@ -108,6 +109,15 @@ describe('pipeline on the local stack (at-least-once)', () => {
   it('computes trade_vwap_1m equal to the windows computed here, exactly', async () => {
     const mustClose = await assertWindowsMatch(stack, trades);
     assert.ok(mustClose.length > 10, 'the replay spans several closed windows');
+  });
+
+  it('computes the sliding windows equal to those computed here: decimals exact, volatility to 1e-12', async () => {
+    const mustClose = await assertSlidingWindowsMatch(stack, trades);
+    const { slidingSeconds, slideSeconds } = config.windows;
+    assert.ok(mustClose.length > 50, `the replay spans many closed sliding windows (${mustClose.length})`);
+    // Overlapping: most trades are in slidingSeconds / slideSeconds windows.
+    assert.ok(slidingSeconds / slideSeconds > 1);
+    assert.ok(mustClose.some((w) => w.realized_volatility > 0));
   });
 
   it('routes every malformed record to the dead-letter topic with its reason', async () => {

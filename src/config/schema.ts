@@ -112,6 +112,9 @@ export const configSchema = z
     windows: z
       .object({
         vwapSeconds: int().min(1).default(60),
+        /** Sliding (HOP) windows: this long, starting every slideSeconds (a whole multiple of it). */
+        slidingSeconds: int().min(1).default(300),
+        slideSeconds: int().min(1).default(60),
         /** Bound for out-of-order events: the watermark trails the highest event time by this much. */
         watermarkDelayMs: int().min(0).default(5_000),
         /** A source partition silent this long no longer holds the watermark back. */
@@ -122,6 +125,13 @@ export const configSchema = z
          * out-of-order trades behind it late (docs/strict-decoding.md).
          */
         maxEventAheadMs: int().min(0).default(1_000),
+      })
+      .prefault({}),
+
+    /** Each analytic beyond the raw trades, the tumbling VWAP and the volume rules can be switched off. */
+    analytics: z
+      .object({
+        slidingWindows: bool().default(true),
       })
       .prefault({}),
 
@@ -144,6 +154,12 @@ export const configSchema = z
         code: 'custom',
         path: ['producer', 'acks'],
         message: 'an idempotent producer needs acks=all (or set producer.idempotent=false)',
+      });
+    if (c.windows.slidingSeconds % c.windows.slideSeconds !== 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windows', 'slidingSeconds'],
+        message: `must be a whole multiple of windows.slideSeconds (${c.windows.slideSeconds})`,
       });
     const room = c.windows.watermarkDelayMs - c.market.outOfOrderMaxMs;
     if (c.windows.maxEventAheadMs > room)

@@ -70,7 +70,7 @@ describe('pipelineSql', () => {
         const inserts = statementSet(sql);
         assert.deepEqual(
           inserts.map((s) => /INSERT INTO (\w+)/.exec(s)?.[1]),
-          ['stock_trades', 'trade_vwap_1m', 'late_trades', 'alerts', 'dead_letters'],
+          ['stock_trades', 'trade_vwap_1m', 'late_trades', 'trade_windows_sliding', 'alerts', 'dead_letters'],
         );
         assert.equal(ANALYTICS.length, inserts.length, 'one INSERT per registered analytic');
         assert.equal(sql.match(/INSERT INTO/g)?.length, inserts.length, 'no INSERT outside the set');
@@ -133,5 +133,23 @@ describe('the VWAP table', () => {
     assert.match(ddl, /ticker varchar\(12\) NOT NULL/);
     assert.match(ddl, /open_price numeric\(12,4\) NOT NULL/);
     assert.match(ddl, /PRIMARY KEY \(ticker, window_start\)/);
+  });
+
+  it('slides the sliding windows as configured, and leaves them out when switched off', () => {
+    const sql = pipelineSql(config({ overrides: { windows: { slidingSeconds: 600, slideSeconds: 120 } } }));
+    assert.match(
+      sql,
+      /HOP\(TABLE trade_log_returns, DESCRIPTOR\(event_time\), INTERVAL '0 00:02:00.000' DAY TO SECOND\(3\), INTERVAL '0 00:10:00.000' DAY TO SECOND\(3\)\)/,
+    );
+    const off = pipelineSql(config({ overrides: { analytics: { slidingWindows: false } } }));
+    assert.doesNotMatch(off, /trade_windows_sliding|trade_log_returns/);
+    assert.match(off, /INSERT INTO trade_vwap_1m/);
+  });
+
+  it('refuses sliding windows that are not a whole number of slides', () => {
+    assert.throws(
+      () => config({ overrides: { windows: { slidingSeconds: 300, slideSeconds: 70 } } }),
+      /windows\.slidingSeconds: must be a whole multiple of windows\.slideSeconds \(70\)/,
+    );
   });
 });

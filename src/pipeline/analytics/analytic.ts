@@ -18,8 +18,10 @@ export interface PostgresTable {
 export interface Analytic {
   /** Short name, for logs and tests. */
   readonly name: string;
-  /** The PostgreSQL table it writes, if it writes one. */
+  /** The PostgreSQL table it writes, if it writes one (created even while the analytic is off). */
   table?(profile: ProfileName): PostgresTable;
+  /** Whether the config runs it (default: always). */
+  enabled?(config: PipelineConfig): boolean;
   /** Flink DDL of its sink (and any view only it reads). */
   sinkDdl(config: PipelineConfig): string;
   /** Its INSERT, one statement of the job's statement set. */

@@ -2,12 +2,14 @@
  * The registry of analytics: the job's outputs, in the order of its statement set. Every list of the job's
  * tables (local stack, charts, tests) derives from this one; its topics are the config's (config/topics.ts).
  */
+import type { PipelineConfig } from '../../config/index.ts';
 import type { ProfileName } from '../../schema/index.ts';
 import { alerts } from './alerts.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 import { deadLetters } from './dead-letters.ts';
 import { lateTrades } from './late-trades.ts';
 import { rawTrades } from './raw-trades.ts';
+import { slidingWindows } from './sliding-windows.ts';
 import { volumeAboveThreshold } from './volume-above-threshold.ts';
 import { volumeVsTrailingAverage } from './volume-vs-trailing-average.ts';
 import { vwapWindows } from './vwap.ts';
@@ -16,9 +18,22 @@ export { alertRules } from './alerts.ts';
 export type { Analytic, PostgresTable } from './analytic.ts';
 export { postgresDdl } from './analytic.ts';
 export { LATE_TRADES_TABLE } from './late-trades.ts';
+export { SLIDING_KEY, SLIDING_TABLE } from './sliding-windows.ts';
 export { VWAP_KEY, VWAP_TABLE, vwapColumns } from './vwap.ts';
 
-export const ANALYTICS: readonly Analytic[] = [rawTrades, vwapWindows, lateTrades, alerts, deadLetters];
+export const ANALYTICS: readonly Analytic[] = [
+  rawTrades,
+  vwapWindows,
+  lateTrades,
+  slidingWindows,
+  alerts,
+  deadLetters,
+];
+
+/** The analytics the config runs. */
+export function enabledAnalytics(config: PipelineConfig, analytics = ANALYTICS): Analytic[] {
+  return analytics.filter((a) => a.enabled?.(config) ?? true);
+}
 
 /** Every PostgreSQL table the job writes, for the profile. */
 export function postgresTables(profile: ProfileName): PostgresTable[] {

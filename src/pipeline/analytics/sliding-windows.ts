@@ -1,0 +1,66 @@
+/**
+ * Per ticker, sliding (HOP) event-time windows of windows.slidingSeconds starting every windows.slideSeconds:
+ * VWAP, notional, volume, count and realized volatility. Realized volatility is the square root of the sum of
+ * the squared log returns of the window's trades, each return against the ticker's previous trade: computed
+ * upstream in keyed state (an OVER of the previous row per ticker, in arrival order, which is the producer's
+ * order: one partition per ticker), so a window's first trade has its return against the trade before the
+ * window. A ticker's very first trade has return 0. Switched off by analytics.slidingWindows=false.
+ */
+import type { PipelineConfig } from '../../config/index.ts';
+import { decimal, instant, integer, type ProfileName, ratio } from '../../schema/index.ts';
+import { interval, postgresSinkDdl } from '../flink-sql.ts';
+import { EVENT_TIME, TRADES_VIEW } from '../source.ts';
+import type { Analytic, PostgresTable } from './analytic.ts';
+import { fromTradeColumn } from './vwap.ts';
+
+/** Sliding windows; each row's window_start and window_end say its length (windows.slidingSeconds). */
+export const SLIDING_TABLE = 'trade_windows_sliding';
+export const SLIDING_KEY = ['ticker', 'window_start', 'window_end'] as const;
+const RETURNS_VIEW = 'trade_log_returns';
+
+const table = (profile: ProfileName): PostgresTable => ({
+  name: SLIDING_TABLE,
+  columns: [
+    fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
+    instant('window_start', 'Start of the sliding event-time window, UTC'),
+    instant('window_end', 'End of the window (exclusive), UTC: window_start plus windows.slidingSeconds'),
+    decimal(20, 8)('vwap', 'Volume-weighted average price: notional / total volume'),
+    decimal(38, 4)('notional', 'Sum of price times volume in the window, USD'),
+    integer('total_volume', 'Shares traded in the window'),
+    integer('trade_count', 'Trades in the window'),
+    ratio(
+      'realized_volatility',
+      "Square root of the sum of the squared log returns of the window's trades, each against the ticker's previous trade",
+    ),
+  ],
+  key: SLIDING_KEY,
+  comment: 'Per ticker and sliding event-time window: VWAP, volume, count and realized volatility',
+});
+
+export const slidingWindows = {
+  name: 'sliding windows',
+  table,
+  enabled: (config: PipelineConfig) => config.analytics.slidingWindows,
+  sinkDdl(config) {
+    const previous = 'OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)';
+    return `${postgresSinkDdl(config, table(config.profile))}
+
+-- Each trade's log return against the ticker's previous trade (itself for the first: return 0).
+CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
+SELECT ticker, price, volume, ${EVENT_TIME},
+  LN(CAST(price AS DOUBLE) / CAST(FIRST_VALUE(price) ${previous} AS DOUBLE)) AS log_return
+FROM ${TRADES_VIEW};`;
+  },
+  insert(config) {
+    const { slidingSeconds, slideSeconds } = config.windows;
+    return `INSERT INTO ${SLIDING_TABLE}
+SELECT ticker, window_start, window_end,
+  CAST(SUM(price * volume) / SUM(volume) AS DECIMAL(20, 8)),
+  CAST(SUM(price * volume) AS DECIMAL(38, 4)),
+  SUM(volume),
+  COUNT(*),
+  SQRT(SUM(log_return * log_return))
+FROM TABLE(HOP(TABLE ${RETURNS_VIEW}, DESCRIPTOR(${EVENT_TIME}), ${interval(slideSeconds * 1000)}, ${interval(slidingSeconds * 1000)}))
+GROUP BY ticker, window_start, window_end`;
+  },
+} satisfies Analytic;
