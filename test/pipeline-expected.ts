@@ -18,18 +18,30 @@ export interface ExpectedAlert {
   trade_id: string;
   rule: AlertRule;
   threshold: number;
+  /** The anomaly score's (the other rules have none). */
+  score?: number;
 }
 
 /**
  * Alerts for trades in the order the pipeline sees each ticker's trades (the producer's order: a ticker's
- * trades share one partition). Same double arithmetic as the generated SQL, in the same order.
+ * trades share one partition). Same double arithmetic as the generated SQL, in the same order, but for the
+ * anomaly score's window sums (Flink adds and retracts; here each window is summed afresh), so its score is
+ * equal within rounding.
  */
 export function expectedAlerts(
   trades: readonly TradeFacts[],
-  alerts: PipelineConfig['alerts'],
+  config: Pick<PipelineConfig, 'alerts' | 'analytics'>,
 ): ExpectedAlert[] {
-  const { volumeThreshold, relativeFactor, trailingTrades } = alerts;
+  const {
+    volumeThreshold,
+    relativeFactor,
+    trailingTrades,
+    anomalyThreshold,
+    anomalyTrades: n,
+  } = config.alerts;
   const recent = new Map<string, number[]>();
+  const lastPrice = new Map<string, number>();
+  const features = new Map<string, { returns: number[]; volumes: number[] }>();
   const out: ExpectedAlert[] = [];
   for (const t of trades) {
     if (t.volume > volumeThreshold)
@@ -48,6 +60,30 @@ export function expectedAlerts(
     previous.push(t.volume);
     if (previous.length > trailingTrades) previous.shift();
     recent.set(t.ticker, previous);
+
+    const logReturn = Math.log(t.price / (lastPrice.get(t.ticker) ?? t.price));
+    lastPrice.set(t.ticker, t.price);
+    const logVolume = Math.log(t.volume);
+    const f = features.get(t.ticker) ?? { returns: [], volumes: [] };
+    features.set(t.ticker, f);
+    if (config.analytics.anomalyScore && f.returns.length === n) {
+      const z = (x: number, past: number[], signed: boolean) => {
+        const sum = past.reduce((a, b) => a + b, 0) + x;
+        const squares = past.reduce((a, b) => a + b * b, 0) + x * x;
+        const mean = (sum - x) / n;
+        const variance = (squares - x * x) / n - mean * mean;
+        return variance > 1e-18 ? (signed ? x - mean : Math.abs(x - mean)) / Math.sqrt(variance) : 0;
+      };
+      const score = Math.max(z(logReturn, f.returns, false), z(logVolume, f.volumes, true));
+      if (score > anomalyThreshold)
+        out.push({ trade_id: t.trade_id, rule: ALERT_RULES.anomaly, threshold: anomalyThreshold, score });
+    }
+    f.returns.push(logReturn);
+    f.volumes.push(logVolume);
+    if (f.returns.length > n) {
+      f.returns.shift();
+      f.volumes.shift();
+    }
   }
   return out;
 }

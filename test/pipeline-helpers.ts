@@ -29,7 +29,13 @@ export function replayConfig(overrides: ConfigOverrides = {}): PipelineConfig {
     market: { seed: 7, tickerCount: 25, lateFraction: 0, blockTradeRate: 0.005 },
     producer: { mode: 'replay', rate: 0, replayTradesPerSecond: 40, instanceId: INSTANCE_ID, metricsPort: 0 },
     kafka: { tradeTopicCount: 2, partitionsPerTopic: 2 },
-    alerts: { volumeThreshold: 10_000, relativeFactor: 8, trailingTrades: 20 },
+    alerts: {
+      volumeThreshold: 10_000,
+      relativeFactor: 8,
+      trailingTrades: 20,
+      anomalyThreshold: 5,
+      anomalyTrades: 50,
+    },
     windows: {
       vwapSeconds: 60,
       slidingSeconds: 120,

@@ -62,7 +62,7 @@ describe('PostgreSQL SIGKILLed mid-stream and restarted after 15 s (at-least-onc
   });
 
   it('publishes every alert (at least once: each exactly once after removing redeliveries)', async () => {
-    const expected = expectedAlerts(replayTrades(config, TRADES), config.alerts);
+    const expected = expectedAlerts(replayTrades(config, TRADES), config);
     const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
     const alerts = await readTopic<{ trade_id: string; rule: string }>(
       stack,
@@ -126,7 +126,7 @@ describe('the Kafka broker restarted under the running job (exactly-once)', () =
   });
 
   it('publishes every alert exactly once to a read-committed consumer', async () => {
-    const expected = expectedAlerts(replayTrades(config, BROKER_TRADES), config.alerts);
+    const expected = expectedAlerts(replayTrades(config, BROKER_TRADES), config);
     const alerts = await readCommitted<{ trade_id: string; rule: string }>(stack, config.kafka.alertsTopic);
     const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
     assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());

@@ -56,7 +56,7 @@ describe('pipeline killed and restored from its checkpoint (exactly-once)', () =
   });
 
   it('publishes every alert exactly once to a read-committed consumer', async () => {
-    const expected = expectedAlerts(trades, config.alerts);
+    const expected = expectedAlerts(trades, config);
     const alerts = await readCommitted<{ trade_id: string; rule: string }>(stack, config.kafka.alertsTopic);
     const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
     assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());

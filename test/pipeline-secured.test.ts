@@ -159,7 +159,7 @@ describe('the pipeline through a SCRAM-over-TLS broker with ACLs', () => {
     const alerts = await readCommitted<{ trade_id: string; rule: string }>(stack, config.kafka.alertsTopic);
     const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
     // The refused trade came first on its ticker's partition: it counts in that ticker's trailing average.
-    const expected = expectedAlerts([refused, ...trades], config.alerts);
+    const expected = expectedAlerts([refused, ...trades], config);
     assert.ok(expected.length > 0);
     assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());
   });
@@ -173,7 +173,7 @@ describe('the pipeline through a SCRAM-over-TLS broker with ACLs', () => {
 
   it('serves npm run alerts and the banner’s console consumer as the viewer', async () => {
     const expected = new Set(
-      expectedAlerts([refused, ...trades], config.alerts).map((a) => `${a.trade_id}/${a.rule}`),
+      expectedAlerts([refused, ...trades], config).map((a) => `${a.trade_id}/${a.rule}`),
     );
     const dir = mkdtempSync(join(tmpdir(), 'tradestream-state-'));
     const { facts, passwords } = await stack.accessFacts();

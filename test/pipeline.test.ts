@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LocalStack } from '../src/local/stack.ts';
+import { ALERT_RULES } from '../src/pipeline/analytics/index.ts';
 import { columnsOf, TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedAlerts } from './pipeline-expected.ts';
 import {
@@ -88,17 +89,33 @@ describe('pipeline on the local stack (at-least-once)', () => {
   });
 
   it('alerts exactly the trades that break a rule, with the rule and threshold', async () => {
-    const expected = expectedAlerts(trades, config.alerts);
+    const expected = expectedAlerts(trades, config);
     assert.ok(expected.length > 5, `the replay has alerts to check (${expected.length})`);
-    const alerts = await readTopic<{ trade_id: string; rule: string; threshold: number; volume: number }>(
-      stack,
-      config.kafka.alertsTopic,
-      expected.length,
-    );
+    const alerts = await readTopic<{
+      trade_id: string;
+      rule: string;
+      threshold: number;
+      score: number | null;
+      volume: number;
+    }>(stack, config.kafka.alertsTopic, expected.length);
     const key = (a: { trade_id: string; rule: string }) => `${a.trade_id}/${a.rule}`;
     assert.deepEqual(alerts.map(key).sort(), expected.map(key).sort());
-    const thresholds = new Map(expected.map((a) => [key(a), a.threshold]));
-    for (const a of alerts) assert.equal(a.threshold, thresholds.get(key(a)), key(a));
+    const byKey = new Map(expected.map((a) => [key(a), a]));
+    for (const a of alerts) {
+      const want = byKey.get(key(a));
+      assert.equal(a.threshold, want?.threshold, key(a));
+      // The anomaly score's: equal within rounding (window sums); the other rules carry none.
+      if (want?.score === undefined) assert.equal(a.score, null, key(a));
+      else
+        assert.ok(
+          Math.abs((a.score ?? Number.NaN) - want.score) <= 1e-9 * want.score,
+          `${key(a)} score ${a.score} vs ${want.score}`,
+        );
+    }
+    assert.ok(
+      expected.some((a) => a.rule === ALERT_RULES.anomaly),
+      'the replay has anomaly alerts to check',
+    );
     // Each alert carries its whole trade, whichever rule raised it.
     const byId = new Map(trades.map((t) => [t.trade_id, t]));
     const names = columnsOf(config.profile).map((c) => c.name);

@@ -106,6 +106,12 @@ export const configSchema = z
         relativeFactor: num().min(1).default(20),
         /** How many previous trades of the ticker make the trailing average. */
         trailingTrades: int().min(1).max(10_000).default(100),
+        /**
+         * The anomaly score (analytics/anomaly-score.ts): a trade alerts when its log return or its log volume
+         * is more than this many standard deviations from the ticker's previous anomalyTrades trades.
+         */
+        anomalyThreshold: num().positive().default(8),
+        anomalyTrades: int().min(2).max(10_000).default(200),
       })
       .prefault({}),
 
@@ -132,6 +138,7 @@ export const configSchema = z
     analytics: z
       .object({
         slidingWindows: bool().default(true),
+        anomalyScore: bool().default(true),
       })
       .prefault({}),
 

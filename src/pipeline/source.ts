@@ -11,6 +11,11 @@ import { id, interval, kafkaClientOptions, str, withOptions } from './flink-sql.
 export const SOURCE_TABLE = 'trades_source';
 /** Valid trades: the schema's columns (wire types), `event_time` (with the watermark) and `proc_time`. */
 export const TRADES_VIEW = 'trades';
+/**
+ * Valid trades as in `trades`, plus `log_return`: the log of the price over the ticker's previous trade's, in
+ * arrival order (the producer's: one partition per ticker), kept in keyed state; 0 for a ticker's first trade.
+ */
+export const RETURNS_VIEW = 'trade_returns';
 /** Refused records: `payload` (the original bytes), `reason`, and where they were read. */
 export const REJECTED_VIEW = 'rejected';
 export const CONSUMER_GROUP = 'tradestream-pipeline';
@@ -61,6 +66,11 @@ CREATE TEMPORARY VIEW ${TRADES_VIEW} AS
 SELECT ${columns.map((c) => id(c.name)).join(', ')}, ${EVENT_TIME}, proc_time
 FROM ${SOURCE_TABLE}
 WHERE reason IS NULL;
+
+CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
+SELECT ${columns.map((c) => id(c.name)).join(', ')}, ${EVENT_TIME}, proc_time,
+  LN(CAST(price AS DOUBLE) / CAST(FIRST_VALUE(price) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS DOUBLE)) AS log_return
+FROM ${TRADES_VIEW};
 
 CREATE TEMPORARY VIEW ${REJECTED_VIEW} AS
 SELECT payload, reason, source_topic, source_partition, source_offset

@@ -89,7 +89,9 @@ describe('pipelineSql', () => {
     );
     assert.match(
       sql,
-      new RegExp(`'${ALERT_RULES.absolute}', CAST\\(5000 AS DOUBLE\\)\nFROM trades\nWHERE volume > 5000`),
+      new RegExp(
+        `'${ALERT_RULES.absolute}', CAST\\(5000 AS DOUBLE\\), CAST\\(NULL AS DOUBLE\\)\nFROM trades\nWHERE volume > 5000`,
+      ),
     );
     assert.match(sql, /ROWS BETWEEN 7 PRECEDING AND CURRENT ROW/);
     assert.match(sql, /WHERE window_count = 8\n {2}AND CAST\(volume AS DOUBLE\) \* 7 >= CAST\(3 AS DOUBLE\)/);
@@ -139,10 +141,10 @@ describe('the VWAP table', () => {
     const sql = pipelineSql(config({ overrides: { windows: { slidingSeconds: 600, slideSeconds: 120 } } }));
     assert.match(
       sql,
-      /HOP\(TABLE trade_log_returns, DESCRIPTOR\(event_time\), INTERVAL '0 00:02:00.000' DAY TO SECOND\(3\), INTERVAL '0 00:10:00.000' DAY TO SECOND\(3\)\)/,
+      /HOP\(TABLE trade_returns, DESCRIPTOR\(event_time\), INTERVAL '0 00:02:00.000' DAY TO SECOND\(3\), INTERVAL '0 00:10:00.000' DAY TO SECOND\(3\)\)/,
     );
     const off = pipelineSql(config({ overrides: { analytics: { slidingWindows: false } } }));
-    assert.doesNotMatch(off, /trade_windows_sliding|trade_log_returns/);
+    assert.doesNotMatch(off, /INSERT INTO trade_windows_sliding|HOP\(/);
     assert.match(off, /INSERT INTO trade_vwap_1m/);
   });
 
@@ -151,5 +153,16 @@ describe('the VWAP table', () => {
       () => config({ overrides: { windows: { slidingSeconds: 300, slideSeconds: 70 } } }),
       /windows\.slidingSeconds: must be a whole multiple of windows\.slideSeconds \(70\)/,
     );
+  });
+
+  it('scores anomalies as configured into the alerts, and leaves the rule out when switched off', () => {
+    const sql = pipelineSql(config({ overrides: { alerts: { anomalyThreshold: 6, anomalyTrades: 30 } } }));
+    assert.match(sql, /'anomaly_score', CAST\(6 AS DOUBLE\), score/);
+    assert.match(sql, /ROWS BETWEEN 30 PRECEDING AND CURRENT ROW\) AS volume_squares/);
+    assert.match(sql, /WHERE window_count = 31 AND score > 6/);
+    assert.match(sql, /`score` DOUBLE\n\)/);
+    const off = pipelineSql(config({ overrides: { analytics: { anomalyScore: false } } }));
+    assert.doesNotMatch(off, /'anomaly_score'/);
+    assert.match(off, /'volume_above_threshold'/);
   });
 });

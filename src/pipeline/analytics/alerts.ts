@@ -1,19 +1,21 @@
 /**
  * The alerts topic: every alert rule's trades in one INSERT, so the topic has one sink (one transactional id
- * prefix in exactly-once). An alert is the whole trade (wire types, as the producer wrote it) plus `rule` and
- * `threshold`, keyed by ticker.
+ * prefix in exactly-once). An alert is the whole trade (wire types, as the producer wrote it) plus `rule`,
+ * `threshold` and `score` (null but for the anomaly score; a field added later, so readers of older alerts
+ * find it absent), keyed by ticker.
  */
 import { columnsOf, flinkWireType } from '../../schema/index.ts';
 import { id, kafkaSinkOptions } from '../flink-sql.ts';
 import type { AlertRule } from './alert-rule.ts';
 import type { Analytic } from './analytic.ts';
+import { anomalyScore } from './anomaly-score.ts';
 import { volumeAboveThreshold } from './volume-above-threshold.ts';
 import { volumeVsTrailingAverage } from './volume-vs-trailing-average.ts';
 
 export const ALERTS_SINK = 'alerts';
 
 /** Every rule, in the order their SELECTs are unioned. */
-export const alertRules: readonly AlertRule[] = [volumeAboveThreshold, volumeVsTrailingAverage];
+export const alertRules: readonly AlertRule[] = [volumeAboveThreshold, volumeVsTrailingAverage, anomalyScore];
 
 export const alerts = {
   name: 'alerts',
@@ -23,7 +25,8 @@ ${columnsOf(config.profile)
   .map((c) => `  ${id(c.name)} ${flinkWireType(c.type)}`)
   .join(',\n')},
   \`rule\` STRING NOT NULL,
-  \`threshold\` DOUBLE NOT NULL
+  \`threshold\` DOUBLE NOT NULL,
+  \`score\` DOUBLE
 ) ${kafkaSinkOptions(config, config.kafka.alertsTopic, 'alerts', {
       format: 'json',
       'key.format': 'raw',
@@ -31,6 +34,7 @@ ${columnsOf(config.profile)
     })};`;
   },
   insert(config) {
-    return `INSERT INTO ${ALERTS_SINK}\n${alertRules.map((rule) => rule.select(config)).join('\nUNION ALL\n')}`;
+    const rules = alertRules.filter((rule) => rule.enabled?.(config) ?? true);
+    return `INSERT INTO ${ALERTS_SINK}\n${rules.map((rule) => rule.select(config)).join('\nUNION ALL\n')}`;
   },
 } satisfies Analytic;

@@ -6,6 +6,7 @@ import type { PipelineConfig } from '../../config/index.ts';
 import type { ProfileName } from '../../schema/index.ts';
 import { alerts } from './alerts.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
+import { anomalyScore } from './anomaly-score.ts';
 import { deadLetters } from './dead-letters.ts';
 import { lateTrades } from './late-trades.ts';
 import { rawTrades } from './raw-trades.ts';
@@ -44,5 +45,6 @@ export function postgresTables(profile: ProfileName): PostgresTable[] {
 export const ALERT_RULES = {
   absolute: volumeAboveThreshold.name,
   relative: volumeVsTrailingAverage.name,
+  anomaly: anomalyScore.name,
 } as const;
 export type AlertRuleName = (typeof ALERT_RULES)[keyof typeof ALERT_RULES];

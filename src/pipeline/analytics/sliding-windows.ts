@@ -1,22 +1,20 @@
 /**
  * Per ticker, sliding (HOP) event-time windows of windows.slidingSeconds starting every windows.slideSeconds:
  * VWAP, notional, volume, count and realized volatility. Realized volatility is the square root of the sum of
- * the squared log returns of the window's trades, each return against the ticker's previous trade: computed
- * upstream in keyed state (an OVER of the previous row per ticker, in arrival order, which is the producer's
- * order: one partition per ticker), so a window's first trade has its return against the trade before the
- * window. A ticker's very first trade has return 0. Switched off by analytics.slidingWindows=false.
+ * the squared log returns of the window's trades, each return against the ticker's previous trade, computed
+ * upstream in keyed state (source.ts, RETURNS_VIEW), so a window's first trade has its return against the trade
+ * before the window. Switched off by analytics.slidingWindows=false.
  */
 import type { PipelineConfig } from '../../config/index.ts';
 import { decimal, instant, integer, type ProfileName, ratio } from '../../schema/index.ts';
 import { interval, postgresSinkDdl } from '../flink-sql.ts';
-import { EVENT_TIME, TRADES_VIEW } from '../source.ts';
+import { EVENT_TIME, RETURNS_VIEW } from '../source.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 import { fromTradeColumn } from './vwap.ts';
 
 /** Sliding windows; each row's window_start and window_end say its length (windows.slidingSeconds). */
 export const SLIDING_TABLE = 'trade_windows_sliding';
 export const SLIDING_KEY = ['ticker', 'window_start', 'window_end'] as const;
-const RETURNS_VIEW = 'trade_log_returns';
 
 const table = (profile: ProfileName): PostgresTable => ({
   name: SLIDING_TABLE,
@@ -41,16 +39,7 @@ export const slidingWindows = {
   name: 'sliding windows',
   table,
   enabled: (config: PipelineConfig) => config.analytics.slidingWindows,
-  sinkDdl(config) {
-    const previous = 'OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)';
-    return `${postgresSinkDdl(config, table(config.profile))}
-
--- Each trade's log return against the ticker's previous trade (itself for the first: return 0).
-CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
-SELECT ticker, price, volume, ${EVENT_TIME},
-  LN(CAST(price AS DOUBLE) / CAST(FIRST_VALUE(price) ${previous} AS DOUBLE)) AS log_return
-FROM ${TRADES_VIEW};`;
-  },
+  sinkDdl: (config) => postgresSinkDdl(config, table(config.profile)),
   insert(config) {
     const { slidingSeconds, slideSeconds } = config.windows;
     return `INSERT INTO ${SLIDING_TABLE}

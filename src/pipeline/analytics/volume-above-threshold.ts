@@ -10,7 +10,7 @@ export const volumeAboveThreshold = {
     const threshold = config.alerts.volumeThreshold;
     return `SELECT ${columnsOf(config.profile)
       .map((c) => id(c.name))
-      .join(', ')}, ${str(this.name)}, CAST(${threshold} AS DOUBLE)
+      .join(', ')}, ${str(this.name)}, CAST(${threshold} AS DOUBLE), CAST(NULL AS DOUBLE)
 FROM ${TRADES_VIEW}
 WHERE volume > ${threshold}`;
   },

@@ -17,7 +17,7 @@ export const volumeVsTrailingAverage = {
       .map((c) => id(c.name))
       .join(', ');
     const over = `OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN ${n} PRECEDING AND CURRENT ROW)`;
-    return `SELECT ${columns}, ${str(this.name)}, ${factor} * CAST(window_sum - volume AS DOUBLE) / ${n}
+    return `SELECT ${columns}, ${str(this.name)}, ${factor} * CAST(window_sum - volume AS DOUBLE) / ${n}, CAST(NULL AS DOUBLE)
 FROM (
   SELECT ${columns},
     SUM(volume) ${over} AS window_sum,
