@@ -32,14 +32,14 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/local/ports.ts';
 import { type KubeObject, parseManifests } from '../manifests.ts';
 import { cnpgBuild } from './build.ts';
 import type { KubeClient } from './client.ts';
-import type { ControlPlane } from './control-plane.ts';
+import { type ControlPlane, stopProcess } from './control-plane.ts';
 
 export interface CnpgOperator {
   /** The temp dir: the operator's working directory, its certificate and its log (manager.log). */
@@ -63,14 +63,6 @@ const STOP_GRACE_MS = 10_000;
 const READY_TIMEOUT_MS = 60_000;
 /** Prefixed so that they cannot clash with anything else registered on the control plane. */
 const WEBHOOK_PREFIX = 'cnpg-';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** GET over TLS verified against `ca`; the status code, or 0 while nothing listens. */
 function httpsStatus(url: string, ca: Buffer): Promise<number> {
@@ -165,13 +157,7 @@ export async function startCnpgOperator(
     for (const o of registered) {
       await kube.request('DELETE', await kube.path(o)).catch(() => undefined);
     }
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcess(child, STOP_GRACE_MS);
     rmSync(dir, { recursive: true, force: true });
   };
 

@@ -7,11 +7,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CertificateAuthority } from '../../src/local/certificates.ts';
+import { freePort } from '../../src/local/ports.ts';
 import { kubeBinaries } from './build.ts';
 
 export interface ControlPlane {
@@ -26,12 +26,14 @@ export interface ControlPlane {
 
 const STOP_GRACE_MS = 20_000;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** Ends a child by its PID: TERM, then KILL after `graceMs` (kube-apiserver can hang in its shutdown). */
+export async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A CA, a serving certificate for 127.0.0.1, an admin client certificate and the service-account key pair. */
@@ -133,15 +135,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
 
   const stop = async () => {
     process.removeListener('exit', killAll);
-    for (const { child } of processes.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      // kube-apiserver can hang in its shutdown: KILL after the grace period.
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
+    for (const { child } of processes.reverse()) await stopProcess(child, STOP_GRACE_MS);
     rmSync(dir, { recursive: true, force: true });
   };
 
