@@ -43,6 +43,10 @@ const program = new Command('bench:pipeline')
   )
   .option('--shape-rounds <n>', 'rounds of the shape comparison, each reference, ours, ours, reference', '1')
   .option('--checkpoint-ms <ms>', 'checkpoint interval of the latency runs', '10000')
+  .option(
+    '--off <analytics>',
+    'switch these analytics off, comma-separated (analytics.<name>: slidingWindows, anomalyScore)',
+  )
   .option('--print-sql', "print the shape runs' two scripts (reference, then ours) and exit")
   .parse();
 const opts = program.opts<{
@@ -54,6 +58,7 @@ const opts = program.opts<{
   shapeRounds: string;
   checkpointMs: string;
   printSql?: boolean;
+  off?: string;
 }>();
 if (opts.only !== undefined && !(PARTS as readonly string[]).includes(opts.only))
   program.error(`--only must be one of ${PARTS.join(', ')} (got ${opts.only})`);
@@ -74,12 +79,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load1 = () => loadavg()[0] as number;
 const loadAtStart = loadavg();
 
+/** --off a,b: analytics.a = analytics.b = false. */
+const offNames = String(opts.off ?? '')
+  .split(',')
+  .filter(Boolean);
+const analyticsNames = Object.keys(loadConfig({ env: {} }).analytics);
+for (const name of offNames)
+  if (!analyticsNames.includes(name))
+    program.error(`--off: no analytic ${name} (one of ${analyticsNames.join(', ')})`);
+const analyticsOff = Object.fromEntries(offNames.map((name) => [name, false]));
+
 function benchConfig(overrides: ConfigOverrides): PipelineConfig {
   return loadConfig({
     env: {},
     overrides: {
       profile: opts.profile as never,
       logLevel: 'warn',
+      analytics: analyticsOff,
       ...overrides,
       producer: { instanceId: INSTANCE, metricsPort: 0, ...overrides.producer },
     },
