@@ -8,7 +8,8 @@ import { AlertsViewerChart } from './alerts-viewer.ts';
 import { FlinkChart, flinkVersion } from './flink.ts';
 import { KafkaChart } from './kafka.ts';
 import { parseManifests } from './manifests.ts';
-import { names, STRIMZI_VERSION } from './names.ts';
+import { MonitoringChart } from './monitoring.ts';
+import { KUBE_PROMETHEUS_STACK, names, STRIMZI_VERSION } from './names.ts';
 import { NamespaceChart } from './namespace.ts';
 import { PostgresChart } from './postgres.ts';
 import { ProducerChart } from './producer.ts';
@@ -34,6 +35,7 @@ export function buildApp(config: PipelineConfig): App {
     new FlinkChart(app, 'flink', config, props),
     new ProducerChart(app, 'producer', config, props),
     new AlertsViewerChart(app, 'alerts-viewer', config, props),
+    new MonitoringChart(app, 'monitoring', config, props),
   ];
   for (const chart of charts) chart.addDependency(namespace);
   return app;
@@ -69,12 +71,14 @@ export function tiltSettings(config: PipelineConfig) {
     accessObjects: selectors(['ServiceAccount', 'Role', 'RoleBinding', 'NetworkPolicy']),
     kafka: n.kafka.cluster,
     kafkaObjects: selectors(['KafkaNodePool', 'KafkaTopic', 'KafkaUser']),
+    kafkaMetricsConfigMap: n.kafka.metricsConfigMap,
     strimziVersion: STRIMZI_VERSION,
     alertsViewer: n.kafka.viewer,
     postgres: {
       cluster: n.postgres.cluster,
       database: k.postgres.database,
       schemaConfigMap: n.postgres.schemaConfigMap,
+      monitoringConfigMap: n.postgres.monitoringConfigMap,
       /** CloudNativePG names instance pods `<cluster>-<serial>`; the first is the primary until a failover. */
       primaryPod: `${n.postgres.cluster}-1`,
       summaryQuery:
@@ -88,5 +92,10 @@ export function tiltSettings(config: PipelineConfig) {
       stateClaim: n.flink.stateClaim,
     },
     producer: { deployment: n.producer.deployment, metricsService: n.producer.metricsService },
+    /** kube-prometheus-stack and the PodMonitors it picks up (applied once its CRDs exist). */
+    monitoring: {
+      ...KUBE_PROMETHEUS_STACK,
+      podMonitors: selectors(['PodMonitor']),
+    },
   };
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import {
   allTopics,
   ConfigError,
@@ -13,22 +14,35 @@ import {
   TRADE_RETENTION_MS,
   tradeTopics,
 } from '../src/config/index.ts';
+import { KAFKA_JMX_EXPORTER_CONFIG } from '../src/config/kafka-metrics.ts';
 import { MarketSimulator } from '../src/market/index.ts';
 import { KAFKA_USERS, type KafkaAcl, type KafkaClient, kafkaAccess } from '../src/pipeline/kafka-access.ts';
+import { METRICS_EXPORTER_ROLE, TRADE_TIME_INDEX } from '../src/pipeline/migration.ts';
 import { pipelineSql, SQL_ENV } from '../src/pipeline/sql.ts';
+import { TRADE_TIME, TRADES_TABLE } from '../src/schema/index.ts';
 import { MANIFEST, manifests, tiltSettings } from './app.ts';
 import { crdDirectory } from './crds.ts';
 import { crdFlinkVersion, FLINK_POM, flinkVersion, SQL_HASH_ANNOTATION } from './flink.ts';
 import { topicObjectName } from './kafka.ts';
 import { find, type KubeObject, parseManifests } from './manifests.ts';
-import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS, PORTS, podLabels, RUNNER_JAR } from './names.ts';
-import { bootstrapSql, migrationJob } from './postgres.ts';
+import { podMonitors } from './monitoring.ts';
+import {
+  FLINK_MAIN_CONTAINER,
+  KUBE_PROMETHEUS_STACK,
+  METRICS_PORT_NAMES,
+  names,
+  OPERATOR_POD_LABELS,
+  PORTS,
+  podLabels,
+  RUNNER_JAR,
+} from './names.ts';
+import { bootstrapSql, migrationJob, SINK_FRESHNESS_SQL, SINK_QUERY_NAME } from './postgres.ts';
 import { checkProducerEnv, producerEnv } from './producer.ts';
 import { KIND_NODE, PLATFORM_PODS, totalRequests, workloadPods } from './resources.ts';
 import { builtinErrors, crdErrors, crdValidators } from './validate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CUSTOM_GROUPS = ['kafka.strimzi.io', 'postgresql.cnpg.io', 'flink.apache.org'];
+const CUSTOM_GROUPS = ['kafka.strimzi.io', 'postgresql.cnpg.io', 'flink.apache.org', 'monitoring.coreos.com'];
 /** Keys CloudNativePG writes into the `<cluster>-app` Secret. */
 const CNPG_APP_SECRET_KEYS = ['username', 'password', 'dbname', 'host', 'port', 'uri', 'jdbc-uri'];
 
@@ -59,7 +73,7 @@ type Container = {
   name: string;
   image?: string;
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-  ports?: { containerPort: number }[];
+  ports?: { name?: string; containerPort: number }[];
   resources?: { limits?: Record<string, string> };
   securityContext?: SecurityContext & { readOnlyRootFilesystem?: boolean };
   livenessProbe?: { httpGet?: { port: number } };
@@ -536,6 +550,221 @@ for (const [label, config] of configs) {
       ]);
     });
 
+    it('scrapes every component with a PodMonitor that selects its pods and a port they declare, by name', () => {
+      const monitors = objects.filter((o) => o.kind === 'PodMonitor');
+      const expected = podMonitors(config);
+      assert.deepEqual(monitors.map((m) => m.metadata.name).sort(), expected.map((m) => m.name).sort());
+      type Monitor = {
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: { port: string }[];
+      };
+      const spec = (name: string) => find(objects, 'PodMonitor', name).spec as Monitor;
+      for (const m of expected) {
+        assert.deepEqual(spec(m.name).selector, { matchLabels: m.selector }, m.name);
+        assert.deepEqual(
+          spec(m.name).podMetricsEndpoints.map((e) => e.port),
+          [m.port],
+          m.name,
+        );
+        // kube-prometheus-stack selects every PodMonitor (Tiltfile), and by default those of its release.
+        assert.equal(
+          find(objects, 'PodMonitor', m.name).metadata.labels?.release,
+          KUBE_PROMETHEUS_STACK.release,
+        );
+      }
+      const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+        Object.entries(selector).every(([k, v]) => labels[k] === v);
+      type Port = { name?: string; containerPort: number };
+
+      // Ours: the producer pods as the Deployment labels them, and the port its container declares.
+      const producerMonitor = spec(n.producer.deployment);
+      assert.ok(
+        selects(
+          producerMonitor.selector.matchLabels,
+          get(deployment, 'spec', 'template', 'metadata', 'labels'),
+        ),
+      );
+      assert.ok(
+        (producer.ports as Port[]).some(
+          (p) =>
+            p.name === producerMonitor.podMetricsEndpoints[0]?.port &&
+            p.containerPort === config.producer.metricsPort,
+        ),
+      );
+
+      // Flink: the reporter on its port, declared by name on flink-main-container of every Flink pod (the
+      // common pod template). The labels are the Flink operator's (app = the deployment, type
+      // flink-native-kubernetes): test/kubernetes-suite.ts checks them and the port on the pods Flink's own
+      // factories build from this FlinkDeployment.
+      const conf = get<Record<string, string>>(flink, 'spec', 'flinkConfiguration');
+      assert.equal(
+        conf['metrics.reporter.prom.factory.class'],
+        'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
+      );
+      assert.equal(conf['metrics.reporter.prom.port'], String(PORTS.flinkMetrics));
+      const flinkMain = get<(Container & { ports?: Port[] })[]>(
+        flink,
+        'spec',
+        'podTemplate',
+        'spec',
+        'containers',
+      ).find((c) => c.name === FLINK_MAIN_CONTAINER);
+      const flinkMonitor = spec(n.flink.deployment);
+      assert.deepEqual(
+        flinkMain?.ports?.find((p) => p.name === flinkMonitor.podMetricsEndpoints[0]?.port)?.containerPort,
+        PORTS.flinkMetrics,
+      );
+      assert.deepEqual(flinkMonitor.selector.matchLabels, podLabels(config).flink);
+
+      // Strimzi's and CloudNativePG's pods are not in these manifests: their labels and port names are those of
+      // names.ts, read in the operators' sources (Strimzi 1.2.0 KafkaCluster/KafkaExporter and MetricsModel
+      // `tcp-prometheus`; CloudNativePG 1.30.0's instance pod, port `metrics`). What we do declare: the
+      // brokers' metrics config and the Kafka Exporter, and the Cluster's custom queries.
+      assert.deepEqual(get(kafka, 'spec', 'kafka', 'metricsConfig'), {
+        type: 'jmxPrometheusExporter',
+        valueFrom: { configMapKeyRef: { name: n.kafka.metricsConfigMap, key: n.kafka.metricsConfigKey } },
+      });
+      assert.ok(get(kafka, 'spec', 'kafkaExporter'), 'Kafka Exporter');
+      assert.deepEqual(
+        spec(`${n.kafka.cluster}-kafka`).podMetricsEndpoints[0]?.port,
+        METRICS_PORT_NAMES.strimzi,
+      );
+      assert.deepEqual(
+        spec(n.kafka.exporter).selector.matchLabels['strimzi.io/name'],
+        `${n.kafka.cluster}-kafka-exporter`,
+      );
+      assert.deepEqual(spec(n.postgres.cluster).selector.matchLabels, {
+        'cnpg.io/cluster': n.postgres.cluster,
+      });
+      assert.deepEqual(get(cluster, 'spec', 'monitoring'), {
+        customQueriesConfigMap: [{ name: n.postgres.monitoringConfigMap, key: n.postgres.monitoringKey }],
+      });
+    });
+
+    it('admits Prometheus from the monitoring namespace to the metrics ports, and only to them', () => {
+      type Peer = {
+        podSelector?: { matchLabels: Record<string, string> };
+        namespaceSelector?: { matchLabels: Record<string, string> };
+      };
+      type Rule = { from?: Peer[]; ports?: { port: number }[] };
+      const prometheus: Peer = {
+        namespaceSelector: {
+          matchLabels: { 'kubernetes.io/metadata.name': config.kubernetes.operatorNamespaces.monitoring },
+        },
+        podSelector: { matchLabels: { ...KUBE_PROMETHEUS_STACK.prometheusPodLabels } },
+      };
+      const isPrometheus = (p: Peer) => JSON.stringify(p) === JSON.stringify(prometheus);
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+      const admitted: { selector: Record<string, string>; port: number }[] = [];
+      for (const policy of policies) {
+        const selector = get<Record<string, string>>(policy, 'spec', 'podSelector', 'matchLabels') ?? {};
+        for (const rule of get<Rule[] | undefined>(policy, 'spec', 'ingress') ?? []) {
+          if (!rule.from?.some(isPrometheus)) continue;
+          // Its own rule: Prometheus alone, on named ports only.
+          assert.ok(rule.from.every(isPrometheus), policy.metadata.name);
+          assert.ok(rule.ports?.length, `${policy.metadata.name}: Prometheus on every port`);
+          for (const p of rule.ports ?? []) admitted.push({ selector, port: p.port });
+        }
+      }
+      const within = (policy: Record<string, string>, monitor: Record<string, string>) =>
+        Object.entries(policy).every(([k, v]) => monitor[k] === v);
+      // Every port Prometheus may reach is one a PodMonitor scrapes on pods that policy covers ...
+      for (const a of admitted) {
+        assert.ok(
+          podMonitors(config).some((m) => m.portNumber === a.port && within(a.selector, m.selector)),
+          `Prometheus admitted to ${a.port} on ${JSON.stringify(a.selector)}, which no PodMonitor scrapes`,
+        );
+      }
+      // ... and every scraped port is reachable: by this rule, or (the producer) open to every pod anyway.
+      for (const m of podMonitors(config)) {
+        const open = policies.some(
+          (p) =>
+            within(get(p, 'spec', 'podSelector', 'matchLabels') ?? {}, m.selector) &&
+            (get<Rule[] | undefined>(p, 'spec', 'ingress') ?? []).some(
+              (r) => r.from === undefined && r.ports?.some((x) => x.port === m.portNumber),
+            ),
+        );
+        assert.ok(
+          open || admitted.some((a) => a.port === m.portNumber && within(a.selector, m.selector)),
+          `${m.name}: Prometheus cannot reach ${m.portNumber}`,
+        );
+      }
+      assert.deepEqual(
+        [...new Set(admitted.map((a) => a.port))].sort(),
+        [PORTS.flinkMetrics, PORTS.postgresMetrics, PORTS.strimziMetrics].sort(),
+      );
+    });
+
+    it("gives the brokers' JMX exporter the rules of src/config/kafka-metrics.ts, and they parse", () => {
+      const configMap = find(objects, 'ConfigMap', n.kafka.metricsConfigMap);
+      const text = get<Record<string, string>>(configMap, 'data')[n.kafka.metricsConfigKey] as string;
+      const parsed = parseYaml(text) as typeof KAFKA_JMX_EXPORTER_CONFIG;
+      assert.deepEqual(parsed, KAFKA_JMX_EXPORTER_CONFIG);
+      // The exporter matches `domain<key=value, ...><>attribute: value`; the first matching rule names it.
+      const seriesOf = (bean: string) => {
+        for (const rule of parsed.rules) {
+          const m = new RegExp(rule.pattern).exec(bean);
+          if (!m) continue;
+          const fill = (t: string) => t.replace(/\$(\d)/g, (_, i) => m[Number(i)] ?? '');
+          const labels = Object.entries(rule.labels ?? {}).map(([k, v]) => `${k}=${fill(v)}`);
+          return `${fill(rule.name).toLowerCase()}{${labels.join(',')}}`;
+        }
+        return undefined;
+      };
+      const cases: Record<string, string | undefined> = {
+        'kafka.server<type=BrokerTopicMetrics, name=BytesInPerSec, topic=trades_0><>Count: 5':
+          'kafka_server_brokertopicmetrics_bytesin_total{topic=trades_0}',
+        'kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec, topic=alerts><>Count: 1':
+          'kafka_server_brokertopicmetrics_messagesin_total{topic=alerts}',
+        'kafka.server<type=BrokerTopicMetrics, name=BytesOutPerSec, topic=alerts><>OneMinuteRate: 1':
+          undefined,
+        'kafka.server<type=ReplicaManager, name=UnderReplicatedPartitions><>Value: 0':
+          'kafka_server_replicamanager_underreplicatedpartitions{}',
+        'kafka.network<type=RequestMetrics, name=RequestsPerSec, request=Produce, version=11><>Count: 3':
+          'kafka_network_requestmetrics_requests_total{request=Produce,version=11}',
+        'kafka.network<type=RequestMetrics, name=TotalTimeMs, request=Produce><>99thPercentile: 3':
+          'kafka_network_requestmetrics_totaltimems{request=Produce,quantile=0.99}',
+        'kafka.network<type=RequestMetrics, name=TotalTimeMs, request=Produce><>999thPercentile: 3':
+          undefined,
+        'kafka.log<type=Log, name=Size, topic=alerts, partition=0><>Value: 10':
+          'kafka_log_log_size_bytes{topic=alerts,partition=0}',
+      };
+      for (const [bean, series] of Object.entries(cases)) assert.equal(seriesOf(bean), series, bean);
+      for (const rule of parsed.rules) assert.match(rule.name, /^kafka_[a-z_$0-9]+$/);
+      // Object-name patterns the exporter queries: domain:key=value[,...][,*].
+      for (const name of parsed.includeObjectNames)
+        assert.match(name, /^kafka\.\w+:(\w+=\w+,)*(\w+=\w+|\*)$/);
+    });
+
+    it("measures the sink's freshness from the trade-time index, granted to CloudNativePG's exporter", () => {
+      const configMap = find(objects, 'ConfigMap', n.postgres.monitoringConfigMap);
+      assert.equal(configMap.metadata.labels?.['cnpg.io/reload'], '');
+      const queries = parseYaml(
+        get<Record<string, string>>(configMap, 'data')[n.postgres.monitoringKey] as string,
+      );
+      const query = queries[SINK_QUERY_NAME];
+      assert.equal(query.query, SINK_FRESHNESS_SQL);
+      assert.match(query.query, new RegExp(`max\\(${TRADE_TIME}\\).* FROM ${TRADES_TABLE} `));
+      assert.deepEqual(query.target_databases, [config.kubernetes.postgres.database]);
+      assert.deepEqual(Object.keys(query.metrics[0]), ['freshness_seconds']);
+      // The index max() reads, and the exporter's grant: in the bootstrap and in the migration Job's SQL.
+      const job = find(objects, 'Job', migrationJob(config).name);
+      const command = get<Container & { command: string[] }>(
+        job,
+        'spec',
+        'template',
+        'spec',
+        'containers',
+        '0',
+      ).command;
+      for (const sql of [bootstrapSql(config), command.join(' ')]) {
+        assert.ok(
+          sql.includes(`CREATE INDEX IF NOT EXISTS ${TRADE_TIME_INDEX} ON ${TRADES_TABLE} (${TRADE_TIME});`),
+        );
+        assert.ok(sql.includes(`GRANT SELECT ON ${TRADES_TABLE} TO ${METRICS_EXPORTER_ROLE};`));
+      }
+    });
+
     it('turns off job submission and cancellation in the Flink Web UI', () => {
       const conf = get<Record<string, string>>(flink, 'spec', 'flinkConfiguration');
       assert.equal(conf['web.submit.enable'], 'false');
@@ -690,7 +919,7 @@ describe('requests fit the kind node', () => {
         count('TaskManager'),
         Math.ceil(config.flink.parallelism / config.kubernetes.flink.taskSlots),
       );
-      for (const name of ['KafkaNodePool/', 'entity operator', 'Cluster/', 'JobManager'])
+      for (const name of ['KafkaNodePool/', 'entity operator', 'Kafka Exporter', 'Cluster/', 'JobManager'])
         assert.ok((count(name) ?? 0) >= 1, name);
       const total = totalRequests([...pods, ...PLATFORM_PODS]);
       assert.ok(total.cpuMillis <= KIND_NODE.cpuMillis, `${total.cpuMillis}m CPU requested`);

@@ -12,6 +12,8 @@ export const CRD_FILES = {
   ],
   cnpg: ['cnpg-cluster.yaml'],
   flink: ['flink-flinkdeployment.yaml'],
+  /** The prometheus-operator's PodMonitor (kube-prometheus-stack 88.5.3 installs it). */
+  prometheus: ['prometheus-podmonitors.yaml'],
 } as const;
 
 /** TRADESTREAM_CRDS, else ../shared/crds beside the repository; undefined when the directory is absent. */

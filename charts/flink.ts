@@ -27,7 +27,9 @@ import {
   FLINK_STATE_DIR,
   FLINK_UID,
   KAFKA_CA_DIR,
+  METRICS_PORT_NAMES,
   names,
+  PORTS,
   POSTGRES_CA_DIR,
   RUNNER_JAR,
   SQL_FILE,
@@ -63,6 +65,12 @@ export const SQL_HASH_ANNOTATION = 'tradestream.dev/sql-sha256';
  * requests fit the kind node (charts/resources.ts), the limits let the JVMs burst at start.
  */
 export const FLINK_CPU_LIMIT_FACTOR = 2;
+
+/** Flink's Prometheus reporter, on PORTS.flinkMetrics (the local MiniCluster sets the same factory). */
+export const FLINK_PROMETHEUS_REPORTER = {
+  'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
+  'metrics.reporter.prom.port': String(PORTS.flinkMetrics),
+};
 
 /** The data of the ConfigMap the Flink pods mount: the generated SQL, the only file the job reads from one. */
 export function sqlConfigData(config: PipelineConfig): Record<string, string> {
@@ -124,6 +132,10 @@ export class FlinkChart extends Chart {
           // pods, see namespace.ts). The operator already defaults web.cancel.enable to false; said here too.
           'web.submit.enable': 'false',
           'web.cancel.enable': 'false',
+          // Prometheus metrics on every JobManager and TaskManager (the PodMonitor of charts/monitoring.ts).
+          // The official image ships the reporter as a plugin (plugins/metrics-prometheus/, flink-dist's
+          // plugins assembly), loaded without any ENABLE_BUILT_IN_PLUGINS; flink/pom.xml keeps it out of lib/.
+          ...FLINK_PROMETHEUS_REPORTER,
         },
         podTemplate: {
           // The operator never sees a ConfigMap change: without this a new script would wait for the next
@@ -149,6 +161,11 @@ export class FlinkChart extends Chart {
                   runAsUser: FLINK_UID,
                   capabilities: { drop: ['ALL'] },
                 },
+                // Flink declares its own ports (RPC, blob, REST) but not the reporter's: a PodMonitor needs it
+                // declared, by name. Flink's factories keep the template's ports (test/kubernetes-suite.ts).
+                ports: [
+                  { name: METRICS_PORT_NAMES.flink, containerPort: PORTS.flinkMetrics, protocol: 'TCP' },
+                ],
                 volumeMounts: [
                   { name: 'sql', mountPath: SQL_MOUNT_DIR, readOnly: true },
                   { name: 'state', mountPath: FLINK_STATE_DIR },

@@ -6,8 +6,10 @@
  * its password exists.
  */
 import { Chart, type ChartProps } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { allTopics, type PipelineConfig, TRADE_RETENTION_MS } from '../src/config/index.ts';
+import { kafkaJmxExporterYaml } from '../src/config/kafka-metrics.ts';
 import { type KafkaClient, kafkaAccess } from '../src/pipeline/kafka-access.ts';
 import {
   Kafka,
@@ -21,8 +23,11 @@ import {
   KafkaSpecEntityOperatorUserOperatorResourcesLimits,
   KafkaSpecEntityOperatorUserOperatorResourcesRequests,
   KafkaSpecKafkaAuthorizationType,
+  KafkaSpecKafkaExporterResourcesLimits,
+  KafkaSpecKafkaExporterResourcesRequests,
   KafkaSpecKafkaListenersAuthenticationType,
   KafkaSpecKafkaListenersType,
+  KafkaSpecKafkaMetricsConfigType,
   KafkaTopic,
   KafkaUser,
   KafkaUserSpecAuthenticationType,
@@ -90,6 +95,11 @@ export class KafkaChart extends Chart {
     // Every internal topic gets the same replication as the data topics; with one broker that is 1, which
     // exactly-once sinks need for the transaction state log (FACTS.md).
     const minIsr = Math.max(1, brokers - 1);
+    // The JMX exporter's rules, the same object the local broker's agent reads (src/config/kafka-metrics.ts).
+    new kplus.ConfigMap(this, 'metrics', {
+      metadata: { name: n.kafka.metricsConfigMap, labels: clusterLabel },
+      data: { [n.kafka.metricsConfigKey]: kafkaJmxExporterYaml() },
+    });
     new Kafka(this, 'kafka', {
       metadata: { name: n.kafka.cluster },
       spec: {
@@ -122,6 +132,24 @@ export class KafkaChart extends Chart {
             'transaction.state.log.min.isr': minIsr,
             'group.initial.rebalance.delay.ms': 0,
           },
+          // Strimzi runs the JMX exporter agent in each broker on 9404 (`tcp-prometheus`) with these rules.
+          metricsConfig: {
+            type: KafkaSpecKafkaMetricsConfigType.JMX_PROMETHEUS_EXPORTER,
+            valueFrom: {
+              configMapKeyRef: { name: n.kafka.metricsConfigMap, key: n.kafka.metricsConfigKey },
+            },
+          },
+        },
+        // Consumer-group lag per group, topic and partition (kafka_consumergroup_lag) on its own 9404. It reads
+        // committed offsets, which the Flink source commits on checkpoints only: its lag moves in steps.
+        kafkaExporter: {
+          groupRegex: '.*',
+          topicRegex: '.*',
+          resources: crdResources(
+            k.exporterResources,
+            KafkaSpecKafkaExporterResourcesLimits,
+            KafkaSpecKafkaExporterResourcesRequests,
+          ),
         },
         entityOperator: {
           topicOperator: {

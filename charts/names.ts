@@ -22,6 +22,44 @@ export const PORTS = {
   /** The CloudNativePG instance manager's status endpoint, polled by the operator and the other instances. */
   postgresStatus: 8000,
   flinkRest: 8081,
+  /** Flink's Prometheus reporter (metrics.reporter.prom.port), on the JobManager and every TaskManager. */
+  flinkMetrics: 9249,
+  /** Strimzi's metrics port on the brokers (JMX exporter) and the Kafka Exporter (MetricsModel.METRICS_PORT). */
+  strimziMetrics: 9404,
+  /** CloudNativePG's exporter in every instance pod. */
+  postgresMetrics: 9187,
+} as const;
+
+/**
+ * Names of the metrics ports, as the pods declare them (a PodMonitor selects a port by name):
+ * - producer: charts/producer.ts; flink: the FlinkDeployment's pod template (charts/flink.ts), both ours;
+ * - strimzi: `tcp-prometheus` (Strimzi 1.2.0 MetricsModel.METRICS_PORT_NAME, on the brokers' and the Kafka
+ *   Exporter's container: KafkaCluster, KafkaExporter.getContainerPortList);
+ * - postgres: `metrics` (CloudNativePG 1.30.0, the instance pod's exporter port; its documentation's
+ *   "Monitoring" page names it too).
+ */
+export const METRICS_PORT_NAMES = {
+  producer: 'metrics',
+  flink: 'metrics',
+  strimzi: 'tcp-prometheus',
+  postgres: 'metrics',
+} as const;
+
+/**
+ * kube-prometheus-stack, which the Tiltfile installs into `operatorNamespaces.monitoring` under this release name.
+ * Its Prometheus pods carry `app.kubernetes.io/name: prometheus`: the prometheus-operator (v0.93, the chart's)
+ * sets it on the pods of every Prometheus it runs (pkg/prometheus statefulset labels, with
+ * `app.kubernetes.io/managed-by: prometheus-operator`); the NetworkPolicies admit those pods to the metrics ports.
+ */
+export const KUBE_PROMETHEUS_STACK = {
+  chart: 'kube-prometheus-stack',
+  version: '88.5.3',
+  repo: 'https://prometheus-community.github.io/helm-charts',
+  release: 'kube-prometheus-stack',
+  prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' },
+  /** Grafana's Service (`<release>-grafana` while the release name contains the chart name) and its port. */
+  grafanaService: 'kube-prometheus-stack-grafana',
+  grafanaPort: 80,
 } as const;
 
 /** The container the Flink operator puts Flink in; pod-template mounts must target this name. */
@@ -60,6 +98,11 @@ export function names(config: PipelineConfig) {
       users: KAFKA_USERS,
       /** Tilt's alerts tool: Kafka's console consumer in a pod of its own. */
       viewer: 'tradestream-alerts-viewer',
+      /** The JMX exporter's rules for the brokers (src/config/kafka-metrics.ts), for Strimzi's metricsConfig. */
+      metricsConfigMap: `${k.kafka.cluster}-kafka-metrics`,
+      metricsConfigKey: 'kafka-metrics-config.yaml',
+      /** The Deployment Strimzi makes for `spec.kafkaExporter` (KafkaExporterResources.deploymentName). */
+      exporter: `${k.kafka.cluster}-kafka-exporter`,
     },
     postgres: {
       cluster: k.postgres.cluster,
@@ -67,6 +110,9 @@ export function names(config: PipelineConfig) {
       /** The ConfigMap with the bootstrap DDL. */
       schemaConfigMap: `${k.postgres.cluster}-schema`,
       schemaKey: 'schema.sql',
+      /** The exporter's custom queries (sink freshness), `spec.monitoring.customQueriesConfigMap`. */
+      monitoringConfigMap: `${k.postgres.cluster}-monitoring`,
+      monitoringKey: 'queries.yaml',
       /** CloudNativePG's CA Secret (`ca.crt` is the certificate; it also holds the CA's key: mount the one item). */
       caSecret: `${k.postgres.cluster}-ca`,
       /** Where a pod that talks to PostgreSQL finds that certificate, to verify the server (verify-full). */
@@ -105,8 +151,23 @@ export function podLabels(config: PipelineConfig) {
     viewer: { 'app.kubernetes.io/name': n.kafka.viewer },
     /** Set by the Flink operator on the JobManager and TaskManager pods. */
     flink: { app: n.flink.deployment, type: 'flink-native-kubernetes' },
-    /** Set by Strimzi on the broker pods. */
+    /** Set by Strimzi on the pods of the Kafka resource: brokers, entity operator, Kafka Exporter. */
     kafka: { 'strimzi.io/cluster': n.kafka.cluster, 'strimzi.io/kind': 'Kafka' },
+    /**
+     * Set by Strimzi 1.2.0 on the broker pods only (`strimzi.io/name` is KafkaResources.kafkaComponentName, on
+     * every node pool's pods; the bootstrap Service selects by it) and on the Kafka Exporter's pod
+     * (KafkaExporterResources.componentName): what the PodMonitors select.
+     */
+    kafkaBrokers: {
+      'strimzi.io/cluster': n.kafka.cluster,
+      'strimzi.io/kind': 'Kafka',
+      'strimzi.io/name': `${n.kafka.cluster}-kafka`,
+    },
+    kafkaExporter: {
+      'strimzi.io/cluster': n.kafka.cluster,
+      'strimzi.io/kind': 'Kafka',
+      'strimzi.io/name': n.kafka.exporter,
+    },
     /** Set by CloudNativePG on the instance pods. */
     postgres: { 'cnpg.io/cluster': n.postgres.cluster },
   };

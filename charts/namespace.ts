@@ -16,14 +16,18 @@
  * - operators are admitted by their pods' labels (OPERATOR_POD_LABELS) in their own namespaces, never a whole
  *   namespace;
  * - the producer's metrics port is open: metrics are not secret, and `npm run status` scrapes them through the
- *   API server's pod proxy.
+ *   API server's pod proxy;
+ * - Prometheus (kube-prometheus-stack's pods in the monitoring namespace) reaches each component's metrics port,
+ *   the ports the PodMonitors of monitoring.ts scrape, and nothing else: Strimzi's 9404 on the brokers and the
+ *   Kafka Exporter, CloudNativePG's 9187, Flink's reporter 9249 (the producer's port is open anyway). Strimzi's
+ *   own generated policies also open 9404 to every pod: they add up with ours.
  * kubectl port-forward enters the pod through the kubelet and is not subject to these policies.
  */
 import { ApiObject, Chart, type ChartProps, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { names, OPERATOR_POD_LABELS, PORTS, podLabels } from './names.ts';
+import { KUBE_PROMETHEUS_STACK, names, OPERATOR_POD_LABELS, PORTS, podLabels } from './names.ts';
 import { migrationJob } from './postgres.ts';
 
 type Peer = { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown };
@@ -97,6 +101,7 @@ export class NamespaceChart extends Chart {
       spec: { podSelector: {}, policyTypes: ['Ingress'] },
     });
     const strimzi = podsIn(operators.strimzi, OPERATOR_POD_LABELS.strimzi);
+    const prometheus = podsIn(operators.monitoring, KUBE_PROMETHEUS_STACK.prometheusPodLabels);
     policy('kafka-ingress', labels.kafka, [
       { from: [pods(labels.producer), pods(labels.flink), pods(labels.viewer)], ports: tcp(PORTS.kafkaTls) },
       {
@@ -104,6 +109,8 @@ export class NamespaceChart extends Chart {
         ports: tcp(PORTS.kafkaControlPlane, PORTS.kafkaReplication),
       },
       { from: [strimzi], ports: tcp(PORTS.kafkaControlPlane, PORTS.kafkaReplication, PORTS.kafkaAgent) },
+      // The brokers' JMX exporter and the Kafka Exporter (both carry these labels) on Strimzi's metrics port.
+      { from: [prometheus], ports: tcp(PORTS.strimziMetrics) },
     ]);
     policy('postgres-ingress', labels.postgres, [
       // The job's sinks, the instances themselves (replication), and the schema migration Job.
@@ -117,10 +124,12 @@ export class NamespaceChart extends Chart {
         from: [podsIn(operators.cnpg, OPERATOR_POD_LABELS.cnpg), pods(labels.postgres)],
         ports: tcp(PORTS.postgresStatus),
       },
+      { from: [prometheus], ports: tcp(PORTS.postgresMetrics) },
     ]);
     policy('flink-ingress', { app: n.flink.deployment }, [
       { from: [pods({ app: n.flink.deployment })] },
       { from: [podsIn(operators.flink, OPERATOR_POD_LABELS.flink)], ports: tcp(PORTS.flinkRest) },
+      { from: [prometheus], ports: tcp(PORTS.flinkMetrics) },
     ]);
     policy('producer-metrics-ingress', labels.producer, [{ ports: tcp(config.producer.metricsPort) }]);
   }

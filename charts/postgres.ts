@@ -8,8 +8,10 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { stringify } from 'yaml';
 import type { PipelineConfig } from '../src/config/index.ts';
 import { migrationSql } from '../src/pipeline/migration.ts';
+import { TRADE_TIME, TRADES_TABLE } from '../src/schema/index.ts';
 import {
   Cluster,
   ClusterSpecResourcesLimits,
@@ -30,6 +32,37 @@ export function bootstrapSql(config: PipelineConfig): string {
   return migrationSql(config.profile, config.kubernetes.postgres.owner);
 }
 
+/**
+ * Sink freshness: seconds from the newest stored trade's event time to now (the column holds the UTC wall
+ * clock). `max()` of an indexed column is the index's last entry (TRADE_TIME_INDEX of the migration), so a
+ * scrape reads a page or two, never the table. An empty table gives no row, so no series (not a huge number).
+ */
+export const SINK_FRESHNESS_SQL =
+  `SELECT EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC') - max(${TRADE_TIME}))::float8 AS freshness_seconds ` +
+  `FROM ${TRADES_TABLE} HAVING max(${TRADE_TIME}) IS NOT NULL`;
+/** The custom query's name: CloudNativePG exports its columns as `cnpg_<name>_<column>`. */
+export const SINK_QUERY_NAME = 'tradestream_sink';
+export const SINK_FRESHNESS_METRIC = `cnpg_${SINK_QUERY_NAME}_freshness_seconds`;
+
+/** CloudNativePG's custom queries (its postgres_exporter-style format), run on the primary, in the app database. */
+export function customQueries(config: PipelineConfig) {
+  return {
+    [SINK_QUERY_NAME]: {
+      query: SINK_FRESHNESS_SQL,
+      primary: true,
+      target_databases: [config.kubernetes.postgres.database],
+      metrics: [
+        {
+          freshness_seconds: {
+            usage: 'GAUGE',
+            description: `Seconds since the newest trade stored in ${TRADES_TABLE} (its ${TRADE_TIME})`,
+          },
+        },
+      ],
+    },
+  };
+}
+
 /** The migration Job and the labels of its pod (what a NetworkPolicy peer must select to let it reach 5432). */
 export function migrationJob(config: PipelineConfig) {
   const cluster = config.kubernetes.postgres.cluster;
@@ -47,6 +80,12 @@ export class PostgresChart extends Chart {
       data: { [n.postgres.schemaKey]: bootstrapSql(config) },
     });
 
+    // `cnpg.io/reload`: the instances reload the queries when the ConfigMap changes, without a restart.
+    new kplus.ConfigMap(this, 'monitoring', {
+      metadata: { name: n.postgres.monitoringConfigMap, labels: { 'cnpg.io/reload': '' } },
+      data: { [n.postgres.monitoringKey]: stringify(customQueries(config)) },
+    });
+
     new Cluster(this, 'cluster', {
       metadata: { name: n.postgres.cluster },
       spec: {
@@ -57,6 +96,11 @@ export class PostgresChart extends Chart {
         enablePdb: pg.instances > 1,
         storage: { size: pg.storageSize },
         resources: crdResources(pg.resources, ClusterSpecResourcesLimits, ClusterSpecResourcesRequests),
+        // The exporter (9187, `metrics`) always runs; these add the sink-freshness query to its defaults. No
+        // enablePodMonitor (deprecated): charts/monitoring.ts has the PodMonitor.
+        monitoring: {
+          customQueriesConfigMap: [{ name: n.postgres.monitoringConfigMap, key: n.postgres.monitoringKey }],
+        },
         bootstrap: {
           initdb: {
             database: pg.database,

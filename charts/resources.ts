@@ -70,6 +70,8 @@ export const KIND_NODE: Requests = { cpuMillis: 4_000, memoryMi: 8 * 1024 };
  * add-ons (local-path-provisioner and kube-proxy request nothing). Operators: Strimzi's chart requests 200m
  * and 384Mi (its long-standing values.yaml default, not re-read at 1.2.0); the Flink operator chart's operatorPod.resources and CloudNativePG's chart resources are empty
  * by default, so they request nothing (their real use still needs room: hence the headroom left below).
+ * kube-prometheus-stack (Tiltfile) likewise: its Prometheus, operator and Grafana pods have no resources in the
+ * chart's default values (read, not run), so they too live in the headroom.
  */
 export const PLATFORM_PODS: readonly PodRequests[] = [
   { name: 'kube-apiserver', pods: 1, requests: { cpuMillis: 250, memoryMi: 0 } },
@@ -132,6 +134,14 @@ export function workloadPods(objects: readonly KubeObject[]): PodRequests[] {
           memoryMi: parts.reduce((a, r) => a + r.memoryMi, 0),
         },
       });
+      // spec.kafkaExporter adds the Kafka Exporter's pod (one container).
+      if (get(spec, 'kafkaExporter') !== undefined) {
+        pods.push({
+          name: `${name} Kafka Exporter`,
+          pods: 1,
+          requests: request(get<Quantities>(spec, 'kafkaExporter', 'resources', 'requests')),
+        });
+      }
     } else if (o.kind === 'Cluster') {
       pods.push({
         name,

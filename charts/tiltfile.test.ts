@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { find, parseManifests } from './manifests.ts';
+import { KUBE_PROMETHEUS_STACK, OPERATOR_POD_LABELS } from './names.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 interface Call {
@@ -187,8 +188,66 @@ describe('Tiltfile', () => {
     const policy = find(manifests(), 'NetworkPolicy', 'kafka-ingress').spec as {
       ingress: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[] }[];
     };
-    const selectors = policy.ingress.flatMap((r) => r.from ?? []).flatMap((p) => p.namespaceSelector ?? []);
+    type Peer = { namespaceSelector?: { matchLabels: Record<string, string> }; podSelector?: unknown };
+    const operatorPeers = policy.ingress
+      .flatMap((r) => (r.from ?? []) as Peer[])
+      .filter(
+        (p) => JSON.stringify(p.podSelector) === JSON.stringify({ matchLabels: OPERATOR_POD_LABELS.strimzi }),
+      );
+    const selectors = operatorPeers.flatMap((p) => p.namespaceSelector ?? []);
     assert.deepEqual(selectors, [{ matchLabels: { [key as string]: namespace } }]);
+  });
+
+  it('installs kube-prometheus-stack pinned and light, selecting every PodMonitor, with Grafana linked', {
+    skip,
+  }, () => {
+    const stack = of('helm_resource').find((c) => c.args[0] === KUBE_PROMETHEUS_STACK.release);
+    assert.equal(stack?.args[1], `prometheus-community/${KUBE_PROMETHEUS_STACK.chart}`);
+    const repo = of('helm_repo').find((c) => c.args[0] === 'prometheus-community');
+    assert.equal(repo?.args[1], KUBE_PROMETHEUS_STACK.repo);
+    const flags = (stack?.kwargs.flags ?? []) as string[];
+    assert.ok(flags.includes(`--version=${KUBE_PROMETHEUS_STACK.version}`));
+    for (const off of [
+      'alertmanager',
+      'nodeExporter',
+      'kubeStateMetrics',
+      'kubeApiServer',
+      'kubeControllerManager',
+      'kubeScheduler',
+      'kubeEtcd',
+      'kubeProxy',
+      'coreDns',
+    ])
+      assert.ok(flags.includes(`--set=${off}.enabled=false`), off);
+    // cAdvisor (container CPU and memory) comes with the kubelet's scrape.
+    for (const on of ['kubelet', 'grafana']) assert.ok(flags.includes(`--set=${on}.enabled=true`), on);
+    for (const kind of ['podMonitor', 'serviceMonitor', 'rule', 'probe'])
+      assert.ok(
+        flags.includes(`--set=prometheus.prometheusSpec.${kind}SelectorNilUsesHelmValues=false`),
+        kind,
+      );
+    // Installed where the NetworkPolicies expect Prometheus.
+    const settings = JSON.parse(
+      spawnSync('npx', ['--no-install', 'tsx', 'charts/main.ts', '--settings'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).stdout,
+    );
+    assert.equal(stack?.kwargs.namespace, settings.operatorNamespaces.monitoring);
+    // The PodMonitors wait for the stack (its CRD), and Grafana is port-forwarded with a link.
+    const monitors = of('k8s_resource').find((c) => c.kwargs.new_name === 'monitors');
+    assert.ok(((monitors?.kwargs.resource_deps ?? []) as string[]).includes(KUBE_PROMETHEUS_STACK.release));
+    const podMonitors = manifests().filter((o) => o.kind === 'PodMonitor');
+    assert.deepEqual(
+      ((monitors?.kwargs.objects ?? []) as string[]).sort(),
+      podMonitors.map((o) => `${o.metadata.name}:podmonitor`).sort(),
+    );
+    const grafana = of('local_resource').find((c) => c.args[0] === 'grafana');
+    assert.match(
+      grafana?.kwargs.serve_cmd as string,
+      new RegExp(`port-forward svc/${KUBE_PROMETHEUS_STACK.grafanaService} 3000:`),
+    );
+    assert.deepEqual(grafana?.kwargs.links, ['http://localhost:3000']);
   });
 
   it('sets the producer replicas from its --producers argument', { skip }, () => {

@@ -14,7 +14,13 @@ import { flinkPods } from '../charts/apiserver/flink-pods.ts';
 import { manifests } from '../charts/app.ts';
 import { crdDirectory } from '../charts/crds.ts';
 import { find, type KubeObject, parseManifests } from '../charts/manifests.ts';
-import { FLINK_MAIN_CONTAINER, names, OPERATOR_POD_LABELS } from '../charts/names.ts';
+import {
+  FLINK_MAIN_CONTAINER,
+  KUBE_PROMETHEUS_STACK,
+  names,
+  OPERATOR_POD_LABELS,
+  PORTS,
+} from '../charts/names.ts';
 import type { PipelineConfig } from '../src/config/index.ts';
 import { poll } from './poll.ts';
 
@@ -101,11 +107,11 @@ export function apiServerSuite(label: string, config: PipelineConfig): void {
       const crossNamespace = live.flatMap((p) =>
         (p.spec.ingress ?? []).flatMap((r) => r.from ?? []).filter((peer) => peer.namespaceSelector),
       );
-      // Every peer from another namespace also selects pods: exactly the three operators' pods.
-      const keys = (list: unknown[]) => list.map((x) => JSON.stringify(x ?? null)).sort();
+      // Every peer from another namespace also selects pods: exactly the three operators' pods and Prometheus's.
+      const keys = (list: unknown[]) => [...new Set(list.map((x) => JSON.stringify(x ?? null)))].sort();
       assert.deepEqual(
         keys(crossNamespace.map((peer) => peer.podSelector?.matchLabels)),
-        keys(Object.values(OPERATOR_POD_LABELS)),
+        keys([...Object.values(OPERATOR_POD_LABELS), KUBE_PROMETHEUS_STACK.prometheusPodLabels]),
       );
     });
 
@@ -168,6 +174,19 @@ export function apiServerSuite(label: string, config: PipelineConfig): void {
           `${role}: the pod template's SQL mount`,
         );
         assert.equal(pod.metadata.labels?.component, role);
+        // What the PodMonitor scrapes: these pods by its selector, the reporter's port declared by its name.
+        const monitor = find(objects, 'PodMonitor', n.flink.deployment).spec as {
+          selector: { matchLabels: Record<string, string> };
+          podMetricsEndpoints: { port: string }[];
+        };
+        for (const [k, v] of Object.entries(monitor.selector.matchLabels))
+          assert.equal(pod.metadata.labels?.[k], v, `${role}: label ${k}`);
+        const ports = (main as { ports?: { name?: string; containerPort: number }[] }).ports ?? [];
+        assert.equal(
+          ports.find((p) => p.name === monitor.podMetricsEndpoints[0]?.port)?.containerPort,
+          PORTS.flinkMetrics,
+          `${role}: ${JSON.stringify(ports)}`,
+        );
         const created = await kube.dryRunCreate(pod);
         assert.equal(created.status, 201, `${role}: ${JSON.stringify(created.body)}`);
         assert.deepEqual(created.warnings, [], role);

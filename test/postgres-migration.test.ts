@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type pg from 'pg';
+import pg from 'pg';
 import { synthYaml } from '../charts/app.ts';
 import { find, parseManifests } from '../charts/manifests.ts';
-import { migrationJob } from '../charts/postgres.ts';
+import { migrationJob, SINK_FRESHNESS_SQL } from '../charts/postgres.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { LocalPostgres } from '../src/local/postgres.ts';
 import { postgresDdl, postgresTables } from '../src/pipeline/analytics/index.ts';
-import { migrationSql } from '../src/pipeline/migration.ts';
+import { METRICS_EXPORTER_ROLE, migrationSql, TRADE_TIME_INDEX } from '../src/pipeline/migration.ts';
 
 const PROFILE = 'narrow';
 const run = promisify(execFile);
@@ -121,6 +121,50 @@ describe('schema migration (real PostgreSQL)', () => {
     );
     // One transaction: no other table was created either.
     assert.deepEqual(await describeSchema(client, 'filled'), before);
+  });
+
+  it("grants CloudNativePG's exporter role the sink-freshness query, answered from the trade-time index", async () => {
+    assert.ok(trades);
+    // The role CloudNativePG 1.30 runs its exporter's queries as; here made by hand, as the superuser.
+    const admin = new pg.Client({
+      host: db.dir,
+      port: db.port,
+      user: 'postgres',
+      database: db.database,
+    });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${METRICS_EXPORTER_ROLE} NOLOGIN`);
+      await client.query('CREATE SCHEMA exporter');
+      await client.query(`GRANT USAGE ON SCHEMA exporter TO ${METRICS_EXPORTER_ROLE}`);
+      await migrate('exporter');
+      const asExporter = async (sql: string) => {
+        await admin.query(`SET search_path TO exporter; SET ROLE ${METRICS_EXPORTER_ROLE}`);
+        try {
+          return (await admin.query(sql)).rows;
+        } finally {
+          await admin.query('RESET ROLE; RESET search_path');
+        }
+      };
+      // An empty table: no row, so no series.
+      assert.deepEqual(await asExporter(SINK_FRESHNESS_SQL), []);
+      await client.query(`SET search_path TO exporter;
+        INSERT INTO ${trades.name} SELECT 't-' || i, 'AAPL', 187.5, 100,
+          (now() AT TIME ZONE 'UTC') - make_interval(secs => 20000 - i), 'BUY', 'IEX', i
+        FROM generate_series(1, 20000) AS i;
+        ANALYZE ${trades.name};`);
+      const [row] = await asExporter(SINK_FRESHNESS_SQL);
+      assert.ok(row.freshness_seconds >= 0 && row.freshness_seconds < 60, JSON.stringify(row));
+      // The newest entry of the index, not a scan of the table.
+      const plan = JSON.stringify(await asExporter(`EXPLAIN (FORMAT JSON) ${SINK_FRESHNESS_SQL}`));
+      assert.match(plan, new RegExp(`"Index Name":"${TRADE_TIME_INDEX}"`));
+      assert.match(plan, /"Scan Direction":"Backward"/);
+      assert.doesNotMatch(plan, /Seq Scan/);
+      // Only that table: another one stays closed to the exporter.
+      await assert.rejects(asExporter(`SELECT count(*) FROM ${tables[1]?.name}`), /permission denied/);
+    } finally {
+      await admin.end();
+    }
   });
 
   it("runs the Kubernetes Job's own psql command, twice, to the same schema", async () => {

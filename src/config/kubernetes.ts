@@ -54,6 +54,8 @@ export const kubernetesSchema = z
         strimzi: objectName().default('strimzi'),
         cnpg: objectName().default('cnpg-system'),
         flink: objectName().default('flink-operator'),
+        /** kube-prometheus-stack (Prometheus, its operator, Grafana), whose Prometheus scrapes the app's pods. */
+        monitoring: objectName().default('monitoring'),
       })
       .prefault({}),
     producer: z
@@ -80,6 +82,8 @@ export const kubernetesSchema = z
           .regex(/^\d+[mg]$/)
           .default('512m'),
         resources: resources(['250m', '1'], ['1Gi', '1Gi']),
+        /** Strimzi's Kafka Exporter (consumer-group lag for Prometheus): one small pod. */
+        exporterResources: resources(['25m', '200m'], ['64Mi', '128Mi']),
       })
       .prefault({}),
     postgres: z

@@ -21,6 +21,7 @@ import {
   scramJaasConfig,
   type TopicSpec,
 } from '../config/index.ts';
+import { kafkaJmxExporterYaml } from '../config/kafka-metrics.ts';
 import { logger } from '../log.ts';
 import type { KafkaAcl } from '../pipeline/kafka-access.ts';
 import { CertificateAuthority } from './certificates.ts';
@@ -29,6 +30,9 @@ import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 const KAFKA_POM = join(PROJECT_ROOT, 'src/local/kafka.pom.xml');
+/** The Prometheus JMX exporter's agent jar, for the broker's metrics (the rules: src/config/kafka-metrics.ts). */
+const JMX_EXPORTER_POM = join(PROJECT_ROOT, 'src/local/jmx-exporter.pom.xml');
+const JMX_EXPORTER_CONFIG = 'jmx-exporter.yaml';
 const READY_LINE = 'Kafka Server started';
 
 // Console at WARN, but the server's "started" line at INFO: that line is how we know the broker serves.
@@ -105,7 +109,10 @@ export class LocalKafka {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    /** The JMX exporter's HTTP port on 127.0.0.1 (kept across restarts). */
+    readonly metricsPort: number,
     private readonly classpath: string,
+    private readonly agentJar: string,
     private readonly options: LocalKafkaOptions,
     /** Set on a secured broker. */
     private readonly security?: Security,
@@ -113,9 +120,11 @@ export class LocalKafka {
 
   /** Resolves the jars (first run: from Maven Central), formats storage and starts the broker. */
   static async start(options: LocalKafkaOptions = {}): Promise<LocalKafka> {
-    const jars = await resolveJars(KAFKA_POM);
+    const [jars, agent] = await Promise.all([resolveJars(KAFKA_POM), resolveJars(JMX_EXPORTER_POM)]);
+    const agentJar = agent.find((j) => /jmx_prometheus_javaagent-[^/]*\.jar$/.test(j));
+    if (!agentJar) throw new Error(`${JMX_EXPORTER_POM} resolved no jmx_prometheus_javaagent jar`);
     const dir = await mkdtemp(join(tmpdir(), 'tradestream-kafka-'));
-    const [port, controllerPort] = [await freePort(), await freePort()];
+    const [port, controllerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     let security: Security | undefined;
     let listeners: Record<string, string> = {
       listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
@@ -155,7 +164,8 @@ export class LocalKafka {
         .join('\n'),
     );
     await writeFile(join(dir, 'log4j2.properties'), LOG4J);
-    const kafka = new LocalKafka(dir, port, jars.join(':'), options, security);
+    await writeFile(join(dir, JMX_EXPORTER_CONFIG), kafkaJmxExporterYaml());
+    const kafka = new LocalKafka(dir, port, metricsPort, jars.join(':'), agentJar, options, security);
     const { stdout: clusterId } = await run(javaBinary(), [
       ...kafka.jvmArgs(),
       'kafka.tools.StorageTool',
@@ -182,6 +192,11 @@ export class LocalKafka {
   /** `127.0.0.1:<port>`, for clients. */
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** The broker's Prometheus metrics (the JMX exporter agent, same rules as Strimzi's ConfigMap). */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
   /** The CA certificate (PEM) that verifies a secured broker; undefined when plaintext. */
@@ -279,7 +294,13 @@ export class LocalKafka {
     const started = Date.now();
     const child = spawn(
       javaBinary(),
-      [...this.jvmArgs(), 'kafka.Kafka', join(this.dir, 'server.properties')],
+      [
+        // Only on the broker itself, not on the storage tool runs: `[host:]port:config`, loopback only.
+        `-javaagent:${this.agentJar}=127.0.0.1:${this.metricsPort}:${join(this.dir, JMX_EXPORTER_CONFIG)}`,
+        ...this.jvmArgs(),
+        'kafka.Kafka',
+        join(this.dir, 'server.properties'),
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

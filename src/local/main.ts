@@ -79,7 +79,8 @@ await runMain(async () => {
   producer.stdout?.pipe(producerOut);
   producer.stderr?.pipe(producerOut);
   process.stderr.write(
-    `Flink Web UI: ${stack.flink?.webUrl}  metrics: ${stack.flink?.metricsUrl}  (logs: ${stack.flink?.dir}, producer: ${producerLog})\n`,
+    `Flink Web UI: ${stack.flink?.webUrl}  metrics: ${stack.flink?.metricsUrl}  (logs: ${stack.flink?.dir}, producer: ${producerLog})\n` +
+      `Kafka metrics: ${stack.kafka.metricsUrl}\n`,
   );
   const access = await publishAccess(stack).catch((error) => {
     logger.warn({ error: String(error) }, 'could not write the local stack state file');
