@@ -31,7 +31,6 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +38,7 @@ import { freePort } from '../../src/local/ports.ts';
 import { type KubeObject, parseManifests } from '../manifests.ts';
 import { cnpgBuild } from './build.ts';
 import type { KubeClient } from './client.ts';
-import { type ControlPlane, stopProcess } from './control-plane.ts';
+import { type ControlPlane, httpsStatus, stopProcess } from './control-plane.ts';
 
 export interface CnpgOperator {
   /** The temp dir: the operator's working directory, its certificate and its log (manager.log). */
@@ -63,20 +62,6 @@ const STOP_GRACE_MS = 10_000;
 const READY_TIMEOUT_MS = 60_000;
 /** Prefixed so that they cannot clash with anything else registered on the control plane. */
 const WEBHOOK_PREFIX = 'cnpg-';
-
-/** GET over TLS verified against `ca`; the status code, or 0 while nothing listens. */
-function httpsStatus(url: string, ca: Buffer): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, { ca, timeout: 5000 });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
 
 type Webhook = { clientConfig: { service?: { path?: string }; url?: string; caBundle?: string } };
 
@@ -164,7 +149,7 @@ export async function startCnpgOperator(
   try {
     // The webhook server answers /readyz once the manager has started (its controllers with it).
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    while ((await httpsStatus(`https://127.0.0.1:${webhookPort}/readyz`, ca)) !== 200) {
+    while ((await httpsStatus(`https://127.0.0.1:${webhookPort}/readyz`, { ca })) !== 200) {
       if (child.exitCode !== null) throw new Error(`manager exited with ${child.exitCode}:\n${logTail()}`);
       if (Date.now() > deadline)
         throw new Error(`manager not ready after ${READY_TIMEOUT_MS / 1000} s:\n${logTail()}`);

@@ -71,15 +71,10 @@ function writeKubeconfig(dir: string, server: string): string {
   return path;
 }
 
-/** GET with the admin certificate; the status code, or 0 while nothing listens. */
-function get(dir: string, url: string): Promise<number> {
+/** GET over TLS verified against `tls.ca` (with a client certificate when given); the status, or 0 while nothing listens. */
+export function httpsStatus(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, {
-      ca: readFileSync(join(dir, 'ca.crt')),
-      cert: readFileSync(join(dir, 'admin.crt')),
-      key: readFileSync(join(dir, 'admin.key')),
-      timeout: 5000,
-    });
+    const req = request(url, { ...tls, timeout: 5000 });
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
@@ -89,6 +84,14 @@ function get(dir: string, url: string): Promise<number> {
     req.end();
   });
 }
+
+/** GET with the admin certificate. */
+const get = (dir: string, url: string) =>
+  httpsStatus(url, {
+    ca: readFileSync(join(dir, 'ca.crt')),
+    cert: readFileSync(join(dir, 'admin.crt')),
+    key: readFileSync(join(dir, 'admin.key')),
+  });
 
 export async function startControlPlane(): Promise<ControlPlane> {
   const bins = await kubeBinaries();

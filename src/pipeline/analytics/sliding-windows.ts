@@ -6,11 +6,11 @@
  * before the window. Switched off by analytics.slidingWindows=false.
  */
 import type { PipelineConfig } from '../../config/index.ts';
-import { decimal, instant, integer, type ProfileName, ratio } from '../../schema/index.ts';
+import { instant, type ProfileName, ratio } from '../../schema/index.ts';
 import { interval, postgresSinkDdl } from '../flink-sql.ts';
 import { EVENT_TIME, RETURNS_VIEW } from '../source.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
-import { fromTradeColumn } from './vwap.ts';
+import { fromTradeColumn, VOLUME_AGGREGATES, VOLUME_COLUMNS } from './vwap.ts';
 
 /** Sliding windows; each row's window_start and window_end say its length (windows.slidingSeconds). */
 export const SLIDING_TABLE = 'trade_windows_sliding';
@@ -22,10 +22,7 @@ const table = (profile: ProfileName): PostgresTable => ({
     fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
     instant('window_start', 'Start of the sliding event-time window, UTC'),
     instant('window_end', 'End of the window (exclusive), UTC: window_start plus windows.slidingSeconds'),
-    decimal(20, 8)('vwap', 'Volume-weighted average price: notional / total volume'),
-    decimal(38, 4)('notional', 'Sum of price times volume in the window, USD'),
-    integer('total_volume', 'Shares traded in the window'),
-    integer('trade_count', 'Trades in the window'),
+    ...VOLUME_COLUMNS,
     ratio(
       'realized_volatility',
       "Square root of the sum of the squared log returns of the window's trades, each against the ticker's previous trade",
@@ -44,10 +41,7 @@ export const slidingWindows = {
     const { slidingSeconds, slideSeconds } = config.windows;
     return `INSERT INTO ${SLIDING_TABLE}
 SELECT ticker, window_start, window_end,
-  CAST(SUM(price * volume) / SUM(volume) AS DECIMAL(20, 8)),
-  CAST(SUM(price * volume) AS DECIMAL(38, 4)),
-  SUM(volume),
-  COUNT(*),
+  ${VOLUME_AGGREGATES},
   SQRT(SUM(log_return * log_return))
 FROM TABLE(HOP(TABLE ${RETURNS_VIEW}, DESCRIPTOR(${EVENT_TIME}), ${interval(slideSeconds * 1000)}, ${interval(slidingSeconds * 1000)}))
 GROUP BY ticker, window_start, window_end`;

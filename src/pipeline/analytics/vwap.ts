@@ -42,6 +42,20 @@ export function fromTradeColumn(profile: ProfileName, name: string, as: string, 
   return { ...column, name: as, description };
 }
 
+/** What every window table holds of its trades' prices and volumes (tumbling and sliding alike). */
+export const VOLUME_COLUMNS: readonly Column[] = [
+  decimal(20, 8)('vwap', 'Volume-weighted average price: notional / total volume'),
+  decimal(38, 4)('notional', 'Sum of price times volume in the window, USD'),
+  integer('total_volume', 'Shares traded in the window'),
+  integer('trade_count', 'Trades in the window'),
+];
+
+/** The window aggregates of VOLUME_COLUMNS, in their order, over rows with `price` and `volume`. */
+export const VOLUME_AGGREGATES = `CAST(SUM(price * volume) / SUM(volume) AS DECIMAL(20, 8)),
+  CAST(SUM(price * volume) AS DECIMAL(38, 4)),
+  SUM(volume),
+  COUNT(*)`;
+
 /** The VWAP table's columns: the one list both its PostgreSQL and its Flink definitions derive from. */
 export function vwapColumns(profile: ProfileName): readonly Column[] {
   const price = (name: string, description: string) => fromTradeColumn(profile, 'price', name, description);
@@ -49,10 +63,7 @@ export function vwapColumns(profile: ProfileName): readonly Column[] {
     fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
     instant('window_start', 'Start of the tumbling event-time window, UTC'),
     instant('window_end', 'End of the window (exclusive), UTC'),
-    decimal(20, 8)('vwap', 'Volume-weighted average price: notional / total volume'),
-    decimal(38, 4)('notional', 'Sum of price times volume in the window, USD'),
-    integer('total_volume', 'Shares traded in the window'),
-    integer('trade_count', 'Trades in the window'),
+    ...VOLUME_COLUMNS,
     price('open_price', 'Price of the first trade in event time'),
     price('high_price', 'Highest trade price'),
     price('low_price', 'Lowest trade price'),
@@ -85,10 +96,7 @@ WHERE CURRENT_WATERMARK(${EVENT_TIME}) IS NULL OR NOT (${windowClosed(config)});
     const priceAt = 16 + tradeKeyLength(config);
     return `INSERT INTO ${VWAP_TABLE}
 SELECT ticker, window_start, window_end,
-  CAST(SUM(price * volume) / SUM(volume) AS DECIMAL(20, 8)),
-  CAST(SUM(price * volume) AS DECIMAL(38, 4)),
-  SUM(volume),
-  COUNT(*),
+  ${VOLUME_AGGREGATES},
   CAST(SUBSTR(MIN(order_key), ${priceAt}) AS DECIMAL(12, 4)),
   MAX(price),
   MIN(price),
