@@ -10,7 +10,8 @@ import { kubernetesSchema } from './kubernetes.ts';
 const int = () => z.coerce.number().int();
 const num = () => z.coerce.number();
 const bool = () => z.union([z.boolean(), z.stringbool()]);
-const list = () =>
+/** A comma-separated list (from env) or an array, of at least one `item`. */
+const listOf = <T extends z.ZodType>(item: T) =>
   z.preprocess(
     (v) =>
       typeof v === 'string'
@@ -19,8 +20,9 @@ const list = () =>
             .map((s) => s.trim())
             .filter(Boolean)
         : v,
-    z.array(z.string().min(1)).min(1),
+    z.array(item).min(1),
   );
+const list = () => listOf(z.string().min(1));
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'letters, digits, ".", "_" or "-"');
 
 export const configSchema = z
@@ -42,6 +44,20 @@ export const configSchema = z
         lateFraction: num().min(0).max(1).default(0.0005),
         /** Late trades are stamped this far in the past: beyond the watermark, so their window has closed. */
         lateByMs: int().min(0).default(60_000),
+        /**
+         * Labelled market events (src/market/scenarios.ts): expected scenarios per eligible ticker per hour of
+         * event time, at most one per ticker per 10-minute slot (so at most 6). 0, the default, leaves the
+         * trade stream exactly as without scenarios.
+         */
+        scenarioRate: num().min(0).max(6).default(0),
+        /** Scenarios happen on the this many most active tickers only, whose short bars have trades enough to show them. */
+        scenarioTickers: int().min(1).max(5000).default(10),
+        /** The kinds of scenario drawn, equally likely. */
+        scenarioKinds: listOf(z.enum(['momentum', 'flash_crash', 'volume_burst'])).default([
+          'momentum',
+          'flash_crash',
+          'volume_burst',
+        ]),
       })
       .prefault({}),
 

@@ -1,5 +1,6 @@
-/** The deterministic market simulator: tickers, price paths, volumes and trades (pure, no I/O). */
+/** The deterministic market simulator: tickers, price paths, labelled scenarios, volumes and trades (pure, no I/O). */
 export * from './prices.ts';
 export * from './random.ts';
+export * from './scenarios.ts';
 export * from './tickers.ts';
 export * from './trades.ts';

@@ -4,8 +4,10 @@
  * its length, as for a random walk, but the sum is stationary: prices wander and revert), plus rare jumps that
  * decay over the following half hour. Quotes are rounded to the tick (one cent; 1/100 cent below $1), so every
  * price has at most 4 decimals. Two replicas with the same seed compute the same quote for the same instant.
+ * Labelled scenarios (scenarios.ts), when the config has them, add their offsets to the log-price.
  */
 import { fmix32, gaussian, hash2, hash3, unit } from './random.ts';
+import type { MarketScenarios } from './scenarios.ts';
 import type { Ticker } from './tickers.ts';
 
 const YEAR_MS = 365.25 * 86_400_000;
@@ -16,6 +18,8 @@ const JUMP_SLOT_MS = 1_200_000;
 const JUMP_PROBABILITY = 0.03;
 const JUMP_DECAY_MS = 1_800_000;
 const JUMP_SLOTS_BACK = 4;
+const jumpHash = (key: number, slot: number) => hash3(key, slot, 0x6a09e667);
+const jumpTime = (slot: number, h: number) => slot * JUMP_SLOT_MS + unit(fmix32(h)) * JUMP_SLOT_MS;
 
 export const DAY_MS = 86_400_000;
 /** Regular session 09:30-16:00 New York, taken as 14:30-21:00 UTC (no daylight saving in the simulation). */
@@ -80,6 +84,8 @@ export class PricePaths {
   constructor(
     seed: number,
     readonly tickers: readonly Ticker[],
+    /** The labelled scenarios laid over the paths, if any. */
+    readonly scenarios?: MarketScenarios,
   ) {
     this.keys = Uint32Array.from(tickers, (t) => hash2(seed, t.index));
     this.amplitudes = tickers.map((t) =>
@@ -105,14 +111,32 @@ export class PricePaths {
     }
     const slot = Math.floor(t / JUMP_SLOT_MS);
     for (let j = slot - JUMP_SLOTS_BACK; j <= slot; j++) {
-      const h = hash3(key, j, 0x6a09e667);
+      const h = jumpHash(key, j);
       if (unit(h) >= JUMP_PROBABILITY) continue;
-      const at = j * JUMP_SLOT_MS + unit(fmix32(h)) * JUMP_SLOT_MS;
+      const at = jumpTime(j, h);
       if (at > t) continue;
-      x +=
-        (this.jumpSizes[i] as number) * gaussian(fmix32(h ^ 0x3c6ef372)) * Math.exp((at - t) / JUMP_DECAY_MS);
+      x += this.jumpSize(i, h) * Math.exp((at - t) / JUMP_DECAY_MS);
     }
+    if (this.scenarios) x += this.scenarios.logOffset(i, t);
     return x;
+  }
+
+  /** Signed log size of the jump of ticker i whose hash is h, at its step. */
+  private jumpSize(i: number, h: number): number {
+    return (this.jumpSizes[i] as number) * gaussian(fmix32(h ^ 0x3c6ef372));
+  }
+
+  /** The rare jumps of ticker i whose step falls in [from, to): when (epoch ms, fractional) and how much. */
+  jumpsIn(i: number, from: number, to: number): { at: number; size: number }[] {
+    const key = this.keys[i] as number;
+    const jumps: { at: number; size: number }[] = [];
+    for (let j = Math.floor(from / JUMP_SLOT_MS); j * JUMP_SLOT_MS < to; j++) {
+      const h = jumpHash(key, j);
+      if (unit(h) >= JUMP_PROBABILITY) continue;
+      const at = jumpTime(j, h);
+      if (at >= from && at < to) jumps.push({ at, size: this.jumpSize(i, h) });
+    }
+    return jumps;
   }
 
   /** The quote (best bid and offer) of ticker i at instant t. */

@@ -2,11 +2,14 @@
  * Trades: trade n of producer instance i is a pure function of (seed, i, n) and the clock. In replay mode the
  * clock itself is a function of n (a synthetic clock from producer.replayStart), so the whole stream is
  * reproducible; in live mode the caller passes the wall clock and only the timestamp depends on it.
+ * Inside a labelled scenario (scenarios.ts) the trade's size and side follow the scenario at its timestamp;
+ * everything else, and every trade outside one, is the same as without scenarios.
  */
 import type { PipelineConfig } from '../config/index.ts';
 import type { NarrowTrade, ProfileName, WideTrade } from '../schema/index.ts';
 import { PricePaths, type Quote, REGULAR_SESSION_MS, sessionStart } from './prices.ts';
 import { Draws, hash2, hashSafeInt, hashString } from './random.ts';
+import { BURST_SWEEP_RATE, type MarketScenarios, scenariosOf } from './scenarios.ts';
 import { activityCdf, type Exchange, pickTicker, type Ticker, tickerUniverse } from './tickers.ts';
 
 export type MarketConfig = Pick<PipelineConfig, 'market' | 'producer' | 'alerts'>;
@@ -46,6 +49,8 @@ const orderId = (d: Draws, venue: string) =>
 export class MarketSimulator {
   readonly tickers: readonly Ticker[];
   readonly paths: PricePaths;
+  /** The labelled scenarios, undefined when market.scenarioRate is 0. */
+  readonly scenarios: MarketScenarios | undefined;
   private readonly cdf: Float64Array;
   private readonly seed: number;
   private readonly replayStartMs: number;
@@ -62,7 +67,8 @@ export class MarketSimulator {
     this.market = config.market;
     this.seed = config.market.seed;
     this.tickers = tickerUniverse(config);
-    this.paths = new PricePaths(this.seed, this.tickers);
+    this.scenarios = scenariosOf(config.market, this.tickers);
+    this.paths = new PricePaths(this.seed, this.tickers, this.scenarios);
     this.cdf = activityCdf(this.tickers.length, config.market.tickerSkew);
     this.replayStartMs = config.producer.replayStart.getTime();
     this.msPerTrade = 1_000 / config.producer.replayTradesPerSecond;
@@ -111,8 +117,8 @@ export class MarketSimulator {
     const d = this.draws.reset(hashSafeInt(this.instanceKey(instanceId), n));
     const tickerIndex = pickTicker(this.cdf, d.uniform());
     const ticker = this.tickers[tickerIndex] as Ticker;
-    const buy = d.uniform() < 0.5;
-    const volume = this.volume(d, ticker);
+    const sideDraw = d.uniform();
+    let volume = this.volume(d, ticker);
     const disorder = d.uniform();
     const { lateFraction, lateByMs, outOfOrderFraction, outOfOrderMaxMs } = this.market;
     let timestamp = clock;
@@ -120,6 +126,12 @@ export class MarketSimulator {
     if (late) timestamp = clock - lateByMs;
     else if (disorder < lateFraction + outOfOrderFraction) timestamp = clock - 1 - d.below(outOfOrderMaxMs);
     timestamp = Math.max(0, timestamp);
+    let buy: boolean;
+    const scenario = this.scenarios?.at(tickerIndex, timestamp);
+    if (scenario) {
+      buy = sideDraw < scenario.buyShare(timestamp);
+      volume = scenario.scaleVolume(volume, timestamp, this.volumeThreshold);
+    } else buy = sideDraw < 0.5;
     const quote = this.paths.quote(tickerIndex, timestamp);
     const venueDraw = d.uniform();
     const offExchange = venueDraw < OFF_EXCHANGE_RATE;
@@ -216,8 +228,9 @@ export class MarketSimulator {
     const extended = sinceOpen >= REGULAR_SESSION_MS;
     const auction = !extended && (sinceOpen < AUCTION_MS || sinceOpen >= REGULAR_SESSION_MS - AUCTION_MS);
     const oddLot = volume < 100;
+    const sweepRate = this.scenarios?.at(i, t)?.kind === 'volume_burst' ? BURST_SWEEP_RATE : SWEEP_RATE;
     const sweep =
-      !extended && !auction && !outOfSequence && !oddLot && !offExchange && d.uniform() < SWEEP_RATE;
+      !extended && !auction && !outOfSequence && !oddLot && !offExchange && d.uniform() < sweepRate;
     let condition: WideTrade['sale_condition'];
     if (extended) condition = 'T';
     else if (auction) condition = sinceOpen < AUCTION_MS ? 'O' : '6';
