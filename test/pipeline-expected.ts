@@ -3,7 +3,11 @@
  * rules and the VWAP windows, in exact decimal arithmetic (BigInt on scaled integers).
  */
 import type { PipelineConfig } from '../src/config/index.ts';
-import { ALERT_RULES, type AlertRuleName as AlertRule } from '../src/pipeline/analytics/index.ts';
+import {
+  ALERT_RULES,
+  type AlertRuleName as AlertRule,
+  type PatternName,
+} from '../src/pipeline/analytics/index.ts';
 
 /** The fields of a trade the analytics read (both schema profiles have them). */
 export interface TradeFacts {
@@ -226,6 +230,147 @@ export function expectedSlidingWindows(
       trade_count: String(group.length),
       realized_volatility: Math.sqrt(squares),
     });
+  }
+  return rows;
+}
+
+/** A trade_patterns row, numerics as PostgreSQL prints them (doubles as numbers). */
+export interface PatternRow {
+  ticker: string;
+  pattern: PatternName;
+  match_start: number;
+  match_end: number;
+  first_vwap: number;
+  last_vwap: number;
+  low: string;
+  high: string;
+  total_volume: string;
+  trade_count: string;
+}
+
+interface Bar {
+  start: number;
+  vwap: number;
+  high: bigint;
+  low: bigint;
+  volume: bigint;
+  count: number;
+  rising: boolean;
+  nearHigh: boolean;
+  deep: boolean;
+  burst: boolean;
+  largest: bigint;
+}
+
+/**
+ * The pattern matches of the trades (all of them on time: no late trades), written from the definitions in
+ * src/pipeline/analytics/patterns.ts: bars per ticker, each bar's flags, then each pattern as a regular
+ * expression over one letter per bar (the flags of a pattern exclude each other, so the leftmost match,
+ * resuming after it, is MATCH_RECOGNIZE's with AFTER MATCH SKIP PAST LAST ROW). Doubles as in the SQL: the
+ * exact sums converted to double, then divided.
+ */
+export function expectedPatterns(
+  trades: readonly TradeFacts[],
+  config: Pick<PipelineConfig, 'patterns'>,
+): PatternRow[] {
+  const p = config.patterns;
+  const barMs = p.barSeconds * 1000;
+  const byTicker = new Map<string, Map<number, TradeFacts[]>>();
+  for (const t of trades) {
+    const start = Math.floor(t.trade_timestamp / barMs) * barMs;
+    const bars = byTicker.get(t.ticker) ?? new Map<number, TradeFacts[]>();
+    byTicker.set(t.ticker, bars);
+    bars.set(start, [...(bars.get(start) ?? []), t]);
+  }
+  const rows: PatternRow[] = [];
+  for (const [ticker, groups] of byTicker) {
+    const bars: Bar[] = [...groups.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([start, group]) => {
+        const prices = group.map((t) => scaled4(t.price));
+        const notional = group.reduce((sum, t) => sum + scaled4(t.price) * BigInt(t.volume), 0n);
+        const volume = group.reduce((sum, t) => sum + BigInt(t.volume), 0n);
+        return {
+          start,
+          vwap: Number(decimalText(notional, 4)) / Number(volume),
+          high: prices.reduce((a, b) => (a > b ? a : b)),
+          low: prices.reduce((a, b) => (a < b ? a : b)),
+          volume,
+          count: group.length,
+          rising: false,
+          nearHigh: false,
+          deep: false,
+          burst: false,
+          largest: group.reduce((a, t) => (a > BigInt(t.volume) ? a : BigInt(t.volume)), 0n),
+        };
+      });
+    bars.forEach((bar, i) => {
+      const previous = bars[Math.max(0, i - 1)] as Bar;
+      const trailing = bars.slice(Math.max(0, i - p.lookbackBars), i + 1);
+      const trailingHigh = Number(
+        decimalText(
+          trailing.reduce((a, b) => (a > b.high ? a : b.high), 0n),
+          4,
+        ),
+      );
+      const before = trailing.reduce((a, b) => a + b.volume, 0n) - bar.volume;
+      const enough = bar.count >= p.minBarTrades;
+      bar.rising = enough && bar.vwap > previous.vwap * (1 + p.momentumStep);
+      bar.nearHigh = bar.vwap >= trailingHigh * (1 - p.nearHigh);
+      bar.deep = enough && Number(decimalText(bar.low, 4)) <= trailingHigh * (1 - p.crashDrop);
+      bar.burst =
+        enough &&
+        trailing.length === p.lookbackBars + 1 &&
+        Number(bar.volume - bar.largest) * p.lookbackBars >= p.burstFactor * Number(before);
+    });
+    const letters = (letter: (b: Bar) => string) => bars.map(letter).join('');
+    // skipFirst: a leading context bar, not part of the match's interval and figures.
+    const find = (pattern: PatternName, text: string, regex: RegExp, skipFirst: number) => {
+      for (const m of text.matchAll(regex)) {
+        const matched = bars.slice(m.index + skipFirst, m.index + m[0].length);
+        const first = matched[0] as Bar;
+        const last = matched.at(-1) as Bar;
+        rows.push({
+          ticker,
+          pattern,
+          match_start: first.start,
+          match_end: last.start + barMs,
+          first_vwap: first.vwap,
+          last_vwap: last.vwap,
+          low: decimalText(
+            matched.reduce((a, b) => (a < b.low ? a : b.low), matched[0]?.low ?? 0n),
+            4,
+          ),
+          high: decimalText(
+            matched.reduce((a, b) => (a > b.high ? a : b.high), 0n),
+            4,
+          ),
+          total_volume: String(matched.reduce((a, b) => a + b.volume, 0n)),
+          trade_count: String(matched.reduce((a, b) => a + b.count, 0)),
+        });
+      }
+    };
+    // momentum: S R{n}, S not rising and near the high; the match's bars from the first R.
+    find(
+      'momentum',
+      letters((b) => (b.rising ? 'R' : b.nearHigh ? 'S' : '-')),
+      new RegExp(`SR{${p.momentumBars}}`, 'g'),
+      1,
+    );
+    // v_shape: C+ M{0,n} B.
+    find(
+      'v_shape',
+      letters((b) => (b.deep ? 'C' : b.nearHigh ? 'B' : 'M')),
+      new RegExp(`C+M{0,${p.recoveryBars}}B`, 'g'),
+      0,
+    );
+    // volume_burst: Q V, at the burst's first bar.
+    find(
+      'volume_burst',
+      letters((b) => (b.burst ? 'V' : 'Q')),
+      /QV/g,
+      1,
+    );
   }
   return rows;
 }

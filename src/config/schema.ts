@@ -150,11 +150,34 @@ export const configSchema = z
       })
       .prefault({}),
 
+    /**
+     * Pattern detection (analytics/patterns.ts) on short per-ticker bars. A bar counts only with minBarTrades
+     * trades or more (a thin bar's VWAP is noise). The trailing high is the highest price of a bar and its
+     * lookbackBars predecessors; nearHigh is how close to it a momentum run must start and a V must recover.
+     */
+    patterns: z
+      .object({
+        barSeconds: int().min(1).max(3_600).default(5),
+        minBarTrades: int().min(1).default(20),
+        lookbackBars: int().min(1).max(1_000).default(12),
+        nearHigh: num().min(0).max(1).default(0.01),
+        /** Momentum: this many bars in a row, each VWAP above the one before by at least momentumStep. */
+        momentumBars: int().min(2).max(100).default(5),
+        momentumStep: num().min(0).max(1).default(0.0005),
+        /** V-shape: bars whose low is crashDrop under the trailing high, back near it within recoveryBars. */
+        crashDrop: num().positive().max(1).default(0.035),
+        recoveryBars: int().min(0).max(100).default(6),
+        /** Volume burst: a bar with this many times the mean volume of the lookbackBars bars before it. */
+        burstFactor: num().min(1).default(6),
+      })
+      .prefault({}),
+
     /** Each analytic beyond the raw trades, the tumbling VWAP and the volume rules can be switched off. */
     analytics: z
       .object({
         slidingWindows: bool().default(true),
         anomalyScore: bool().default(true),
+        patterns: bool().default(true),
       })
       .prefault({}),
 

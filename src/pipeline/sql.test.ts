@@ -70,7 +70,15 @@ describe('pipelineSql', () => {
         const inserts = statementSet(sql);
         assert.deepEqual(
           inserts.map((s) => /INSERT INTO (\w+)/.exec(s)?.[1]),
-          ['stock_trades', 'trade_vwap_1m', 'late_trades', 'trade_windows_sliding', 'alerts', 'dead_letters'],
+          [
+            'stock_trades',
+            'trade_vwap_1m',
+            'late_trades',
+            'trade_windows_sliding',
+            'trade_patterns',
+            'alerts',
+            'dead_letters',
+          ],
         );
         assert.equal(ANALYTICS.length, inserts.length, 'one INSERT per registered analytic');
         assert.equal(sql.match(/INSERT INTO/g)?.length, inserts.length, 'no INSERT outside the set');
@@ -90,7 +98,7 @@ describe('pipelineSql', () => {
     assert.match(
       sql,
       new RegExp(
-        `'${ALERT_RULES.absolute}', CAST\\(5000 AS DOUBLE\\), CAST\\(NULL AS DOUBLE\\)\nFROM trades\nWHERE volume > 5000`,
+        `'${ALERT_RULES.absolute}', CAST\\(5000 AS DOUBLE\\), CAST\\(NULL AS DOUBLE\\), CAST\\(NULL AS BIGINT\\), CAST\\(NULL AS BIGINT\\)\nFROM trades\nWHERE volume > 5000`,
       ),
     );
     assert.match(sql, /ROWS BETWEEN 7 PRECEDING AND CURRENT ROW/);
@@ -157,12 +165,40 @@ describe('the VWAP table', () => {
 
   it('scores anomalies as configured into the alerts, and leaves the rule out when switched off', () => {
     const sql = pipelineSql(config({ overrides: { alerts: { anomalyThreshold: 6, anomalyTrades: 30 } } }));
-    assert.match(sql, /'anomaly_score', CAST\(6 AS DOUBLE\), score/);
+    assert.match(sql, /'anomaly_score', CAST\(6 AS DOUBLE\), score, CAST\(NULL AS BIGINT\)/);
     assert.match(sql, /ROWS BETWEEN 30 PRECEDING AND CURRENT ROW\) AS volume_squares/);
     assert.match(sql, /WHERE window_count = 31 AND score > 6/);
-    assert.match(sql, /`score` DOUBLE\n\)/);
+    assert.match(sql, /`score` DOUBLE,\n {2}`match_start` BIGINT,\n {2}`match_end` BIGINT\n\)/);
     const off = pipelineSql(config({ overrides: { analytics: { anomalyScore: false } } }));
     assert.doesNotMatch(off, /'anomaly_score'/);
     assert.match(off, /'volume_above_threshold'/);
+  });
+
+  it('detects the patterns on bars as configured, into trade_patterns and the alerts, and leaves them out when off', () => {
+    const sql = pipelineSql(
+      config({
+        overrides: {
+          patterns: { barSeconds: 2, minBarTrades: 9, lookbackBars: 7, momentumBars: 4, recoveryBars: 3 },
+        },
+      }),
+    );
+    assert.match(
+      sql,
+      /TUMBLE\(TABLE trades, DESCRIPTOR\(event_time\), INTERVAL '0 00:00:02.000' DAY TO SECOND\(3\)\)/,
+    );
+    assert.match(sql, /ROWS BETWEEN 7 PRECEDING AND CURRENT ROW\) AS trailing_high/);
+    assert.match(sql, /trade_count >= 9 AND vwap > prev_vwap \* CAST\(1.0005 AS DOUBLE\) AS rising/);
+    assert.match(sql, /trailing_bars = 8\n/);
+    assert.match(sql, /PATTERN \(S R\{4\}\)/);
+    assert.match(sql, /PATTERN \(C\+ M\{0,3\} B\)/);
+    assert.match(sql, /PATTERN \(Q V\)/);
+    assert.equal(sql.match(/MATCH_RECOGNIZE/g)?.length, 3, 'each pattern matched once, read by both sinks');
+    assert.equal(sql.match(/AFTER MATCH SKIP PAST LAST ROW/g)?.length, 3);
+    for (const rule of [ALERT_RULES.momentum, ALERT_RULES.vShape, ALERT_RULES.volumeBurst])
+      assert.match(sql, new RegExp(`'${rule}'`));
+    assert.match(sql, /INSERT INTO trade_patterns\nSELECT/);
+    const off = pipelineSql(config({ overrides: { analytics: { patterns: false } } }));
+    assert.doesNotMatch(off, /MATCH_RECOGNIZE|trade_patterns|'pattern_/);
+    assert.equal(statementSet(off).length, ANALYTICS.length - 1);
   });
 });

@@ -1,14 +1,17 @@
 /**
- * An alert rule: a SELECT of alerting trades, each with every trade column, the rule's name, its threshold and
- * its score (NULL for a rule that has none).
+ * An alert rule: a SELECT of alerting trades, each with every trade column, the rule's name, its threshold, its
+ * score (NULL for a rule that has none) and the interval it matched (epoch ms; NULL for a rule on one trade).
  */
 import type { PipelineConfig } from '../../config/index.ts';
 
 export interface AlertRule {
   /** The name an alert carries in its `rule` field. */
   readonly name: string;
-  /** SELECT <trade columns>, <rule name>, <threshold as DOUBLE>, <score as DOUBLE> FROM ... */
+  /** SELECT <trade columns>, <rule name>, <threshold>, <score> (DOUBLEs), <match start>, <match end> (BIGINTs) FROM ... */
   select(config: PipelineConfig): string;
   /** Whether the config runs it (default: always). */
   enabled?(config: PipelineConfig): boolean;
 }
+
+/** The match interval of an alert on one trade: none. */
+export const NO_INTERVAL = 'CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)';

@@ -10,7 +10,7 @@
 import { columnsOf } from '../../schema/index.ts';
 import { id, str } from '../flink-sql.ts';
 import { RETURNS_VIEW } from '../source.ts';
-import type { AlertRule } from './alert-rule.ts';
+import { type AlertRule, NO_INTERVAL } from './alert-rule.ts';
 
 /** Below this variance a feature is flat (e.g. an unchanged price): it scores 0 instead of dividing by ~0. */
 const MIN_VARIANCE = 1e-18;
@@ -32,7 +32,7 @@ export const anomalyScore = {
       return `CASE WHEN ${variance} > ${MIN_VARIANCE} THEN ${distance} / SQRT(${variance}) ELSE 0 END`;
     };
     const score = `GREATEST(${z('log_return', 'return_sum', 'return_squares', false)}, ${z('log_volume', 'volume_sum', 'volume_squares', true)})`;
-    return `SELECT ${columns}, ${str(this.name)}, CAST(${anomalyThreshold} AS DOUBLE), score
+    return `SELECT ${columns}, ${str(this.name)}, CAST(${anomalyThreshold} AS DOUBLE), score, ${NO_INTERVAL}
 FROM (
   SELECT ${columns}, ${score} AS score, window_count
   FROM (

@@ -9,6 +9,7 @@ import type { Analytic, PostgresTable } from './analytic.ts';
 import { anomalyScore } from './anomaly-score.ts';
 import { deadLetters } from './dead-letters.ts';
 import { lateTrades } from './late-trades.ts';
+import { patternRule, patterns } from './patterns.ts';
 import { rawTrades } from './raw-trades.ts';
 import { slidingWindows } from './sliding-windows.ts';
 import { volumeAboveThreshold } from './volume-above-threshold.ts';
@@ -19,6 +20,7 @@ export { alertRules } from './alerts.ts';
 export type { Analytic, PostgresTable } from './analytic.ts';
 export { postgresDdl } from './analytic.ts';
 export { LATE_TRADES_TABLE } from './late-trades.ts';
+export { PATTERN_NAMES, PATTERNS_KEY, PATTERNS_TABLE, type PatternName, patternRule } from './patterns.ts';
 export { SLIDING_KEY, SLIDING_TABLE } from './sliding-windows.ts';
 export { VWAP_KEY, VWAP_TABLE, vwapColumns } from './vwap.ts';
 
@@ -27,6 +29,7 @@ export const ANALYTICS: readonly Analytic[] = [
   vwapWindows,
   lateTrades,
   slidingWindows,
+  patterns,
   alerts,
   deadLetters,
 ];
@@ -46,5 +49,8 @@ export const ALERT_RULES = {
   absolute: volumeAboveThreshold.name,
   relative: volumeVsTrailingAverage.name,
   anomaly: anomalyScore.name,
+  momentum: patternRule('momentum'),
+  vShape: patternRule('v_shape'),
+  volumeBurst: patternRule('volume_burst'),
 } as const;
 export type AlertRuleName = (typeof ALERT_RULES)[keyof typeof ALERT_RULES];

@@ -6,7 +6,7 @@
 import { columnsOf } from '../../schema/index.ts';
 import { id, str } from '../flink-sql.ts';
 import { TRADES_VIEW } from '../source.ts';
-import type { AlertRule } from './alert-rule.ts';
+import { type AlertRule, NO_INTERVAL } from './alert-rule.ts';
 
 export const volumeVsTrailingAverage = {
   name: 'volume_vs_trailing_average' as const,
@@ -17,7 +17,7 @@ export const volumeVsTrailingAverage = {
       .map((c) => id(c.name))
       .join(', ');
     const over = `OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN ${n} PRECEDING AND CURRENT ROW)`;
-    return `SELECT ${columns}, ${str(this.name)}, ${factor} * CAST(window_sum - volume AS DOUBLE) / ${n}, CAST(NULL AS DOUBLE)
+    return `SELECT ${columns}, ${str(this.name)}, ${factor} * CAST(window_sum - volume AS DOUBLE) / ${n}, CAST(NULL AS DOUBLE), ${NO_INTERVAL}
 FROM (
   SELECT ${columns},
     SUM(volume) ${over} AS window_sum,
