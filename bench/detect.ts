@@ -7,9 +7,9 @@
  * threshold being the naive baseline), on the same events:
  * - recall: the labels of the kinds it is meant to find that one of its alerts overlaps (an alert's interval is
  *   its match, or its trade's instant; it may start up to TOLERANCE_MS after the label ends);
- * - precision: its alerts on such a label over all its alerts but those on a price jump (an unlabelled-shape
- *   step of the price paths: neither a hit nor a false alarm); "one per label" counts each label once and
- *   every further alert on it as a false alarm, the strictest reading;
+ * - precision: its alerts on such a label over all its alerts but those on a price jump (a step of the price
+ *   paths, labelled as its own kind: neither a hit nor a false alarm); "one per label" pairs each label with
+ *   at most one alert and counts every further alert as a false alarm, the strictest reading;
  * - latency (live mode only; replay's synthetic clock makes it meaningless): the first alert's arrival minus the
  *   event time of the label's end (its last trade).
  * Labels are counted from lookbackBars bars after the start (a detector needs a history) to the last watermark.
@@ -164,13 +164,19 @@ try {
       else if (everything.some((l) => l.kind === 'price_jump' && overlaps(l, a))) onJump++;
     }
     const counted = mine.length - onJump;
+    // One per label: each label pairs with at most one alert, each alert with at most one label.
+    const paired = new Set<Alert>();
+    for (const l of wanted) {
+      const alert = mine.find((a) => !paired.has(a) && overlaps(l, a));
+      if (alert) paired.add(alert);
+    }
     const latencies = found
       .map((l) => Math.min(...mine.filter((a) => overlaps(l, a)).map((a) => a.arrived)) - l.end)
       .sort((a, b) => a - b);
     const s = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : '-');
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '-');
     console.log(
-      `| ${rule}${rule === ALERT_RULES.absolute ? ' (baseline)' : ''} | ${targets.join(', ')} | ${wanted.length} | ${found.length} | ${ratio(found.length, wanted.length)} | ${mine.length} | ${onLabel} | ${onJump} | ${ratio(onLabel, counted)} | ${ratio(found.length, counted)} | ${LIVE ? `${s(percentile(latencies, 50))} / ${s(percentile(latencies, 99))} / ${s(latencies.at(-1) ?? NaN)}` : 'replay'} |`,
+      `| ${rule}${rule === ALERT_RULES.absolute ? ' (baseline)' : ''} | ${targets.join(', ')} | ${wanted.length} | ${found.length} | ${ratio(found.length, wanted.length)} | ${mine.length} | ${onLabel} | ${onJump} | ${ratio(onLabel, counted)} | ${ratio(paired.size, counted)} | ${LIVE ? `${s(percentile(latencies, 50))} / ${s(percentile(latencies, 99))} / ${s(latencies.at(-1) ?? NaN)}` : 'replay'} |`,
     );
   }
   console.log(

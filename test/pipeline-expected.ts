@@ -8,6 +8,7 @@ import {
   type AlertRuleName as AlertRule,
   type PatternName,
 } from '../src/pipeline/analytics/index.ts';
+import { SEQUENCE_LOOKBACK } from '../src/pipeline/source.ts';
 
 /** The fields of a trade the analytics read (both schema profiles have them). */
 export interface TradeFacts {
@@ -24,6 +25,27 @@ export interface ExpectedAlert {
   threshold: number;
   /** The anomaly score's (the other rules have none). */
   score?: number;
+}
+
+/**
+ * Each trade's log return as the job computes it (source.ts, RETURNS_VIEW), in `trades` order (the producer's,
+ * so the arrival order per ticker): against the ticker's previous in-sequence trade; undefined for a trade
+ * stamped before one of the ticker's SEQUENCE_LOOKBACK previous trades.
+ */
+export function logReturns(trades: readonly TradeFacts[]): (number | undefined)[] {
+  const recent = new Map<string, number[]>();
+  const lastPrice = new Map<string, number>();
+  return trades.map((t) => {
+    const stamps = recent.get(t.ticker) ?? [];
+    recent.set(t.ticker, stamps);
+    const inSequence = stamps.every((s) => t.trade_timestamp >= s);
+    stamps.push(t.trade_timestamp);
+    if (stamps.length > SEQUENCE_LOOKBACK) stamps.shift();
+    if (!inSequence) return undefined;
+    const r = Math.log(t.price / (lastPrice.get(t.ticker) ?? t.price));
+    lastPrice.set(t.ticker, t.price);
+    return r;
+  });
 }
 
 /**
@@ -44,10 +66,10 @@ export function expectedAlerts(
     anomalyTrades: n,
   } = config.alerts;
   const recent = new Map<string, number[]>();
-  const lastPrice = new Map<string, number>();
+  const returns = logReturns(trades);
   const features = new Map<string, { returns: number[]; volumes: number[] }>();
   const out: ExpectedAlert[] = [];
-  for (const t of trades) {
+  for (const [i, t] of trades.entries()) {
     if (t.volume > volumeThreshold)
       out.push({ trade_id: t.trade_id, rule: ALERT_RULES.absolute, threshold: volumeThreshold });
     const previous = recent.get(t.ticker) ?? [];
@@ -65,8 +87,8 @@ export function expectedAlerts(
     if (previous.length > trailingTrades) previous.shift();
     recent.set(t.ticker, previous);
 
-    const logReturn = Math.log(t.price / (lastPrice.get(t.ticker) ?? t.price));
-    lastPrice.set(t.ticker, t.price);
+    const logReturn = returns[i];
+    if (logReturn === undefined) continue;
     const logVolume = Math.log(t.volume);
     const f = features.get(t.ticker) ?? { returns: [], volumes: [] };
     features.set(t.ticker, f);
@@ -197,11 +219,10 @@ export function expectedSlidingWindows(
   slideMs: number,
   vwapScale = 6,
 ): Map<string, SlidingRow> {
-  const previous = new Map<string, number>();
+  const returns = logReturns(trades);
   const groups = new Map<string, { ticker: string; start: number; trades: TradeFacts[]; squares: number }>();
-  for (const t of trades) {
-    const logReturn = Math.log(t.price / (previous.get(t.ticker) ?? t.price));
-    previous.set(t.ticker, t.price);
+  for (const [i, t] of trades.entries()) {
+    const logReturn = returns[i] ?? 0;
     for (
       let start = Math.floor(t.trade_timestamp / slideMs) * slideMs;
       start > t.trade_timestamp - sizeMs;

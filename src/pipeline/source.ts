@@ -12,10 +12,14 @@ export const SOURCE_TABLE = 'trades_source';
 /** Valid trades: the schema's columns (wire types), `event_time` (with the watermark) and `proc_time`. */
 export const TRADES_VIEW = 'trades';
 /**
- * Valid trades as in `trades`, plus `log_return`: the log of the price over the ticker's previous trade's, in
- * arrival order (the producer's: one partition per ticker), kept in keyed state; 0 for a ticker's first trade.
+ * Valid trades as in `trades`, plus `log_return`: the log of the price over the ticker's previous in-sequence
+ * trade's, in arrival order (the producer's: one partition per ticker), kept in keyed state; 0 for a ticker's
+ * first trade. A trade stamped before one of the ticker's SEQUENCE_LOOKBACK previous trades (out of order, or
+ * late) carries a stale price: its log_return is NULL and it is no one's previous trade, so a late print is
+ * not read as a jump and back.
  */
 export const RETURNS_VIEW = 'trade_returns';
+export const SEQUENCE_LOOKBACK = 10;
 /** Refused records: `payload` (the original bytes), `reason`, and where they were read. */
 export const REJECTED_VIEW = 'rejected';
 export const CONSUMER_GROUP = 'tradestream-pipeline';
@@ -28,6 +32,7 @@ export const aheadReason = (boundMs: number) =>
 
 export function sourceSql(config: PipelineConfig): string {
   const columns = columnsOf(config.profile);
+  const names = columns.map((c) => id(c.name)).join(', ');
   const { windows } = config;
   const ahead = aheadReason(windows.maxEventAheadMs);
   const tradeTime = `TO_TIMESTAMP_LTZ(${id(TRADE_TIME)}, 3)`;
@@ -67,10 +72,20 @@ SELECT ${columns.map((c) => id(c.name)).join(', ')}, ${EVENT_TIME}, proc_time
 FROM ${SOURCE_TABLE}
 WHERE reason IS NULL;
 
-CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
-SELECT ${columns.map((c) => id(c.name)).join(', ')}, ${EVENT_TIME}, proc_time,
-  LN(CAST(price AS DOUBLE) / CAST(FIRST_VALUE(price) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS DOUBLE)) AS log_return
+CREATE TEMPORARY VIEW trades_sequenced AS
+SELECT *,
+  ${id(TRADE_TIME)} >= MAX(${id(TRADE_TIME)}) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN ${SEQUENCE_LOOKBACK} PRECEDING AND CURRENT ROW) AS in_sequence
 FROM ${TRADES_VIEW};
+
+CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
+SELECT ${names}, ${EVENT_TIME}, proc_time,
+  LN(CAST(price AS DOUBLE) / CAST(FIRST_VALUE(price) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS DOUBLE)) AS log_return
+FROM trades_sequenced
+WHERE in_sequence
+UNION ALL
+SELECT ${names}, ${EVENT_TIME}, proc_time, CAST(NULL AS DOUBLE)
+FROM trades_sequenced
+WHERE NOT in_sequence;
 
 CREATE TEMPORARY VIEW ${REJECTED_VIEW} AS
 SELECT payload, reason, source_topic, source_partition, source_offset

@@ -2,8 +2,9 @@
  * The streaming anomaly score, per ticker: how many standard deviations a trade's log return (either way) or
  * its log volume (upward: a large print) lies from the mean of the ticker's previous n trades
  * (alerts.anomalyTrades), the larger of the two. The model is the rolling first and second moments of both
- * features, kept per ticker in keyed state and updated with every trade (an OVER of the last n + 1 rows, in
- * arrival order: the producer's, one partition per ticker), so it follows each ticker's own regime and needs no
+ * features, kept per ticker in keyed state and updated with every in-sequence trade (an OVER of the last n + 1
+ * rows, in arrival order: the producer's, one partition per ticker; out-of-sequence trades carry stale prices
+ * and are neither scored nor learnt from, source.ts), so it follows each ticker's own regime and needs no
  * training. A trade scoring above alerts.anomalyThreshold alerts, with its score; a ticker alerts only once it
  * has n previous trades. Switched off by analytics.anomalyScore=false.
  */
@@ -42,7 +43,7 @@ FROM (
       SUM(log_return * log_return) ${over} AS return_squares,
       SUM(log_volume) ${over} AS volume_sum,
       SUM(log_volume * log_volume) ${over} AS volume_squares
-    FROM (SELECT *, LN(CAST(volume AS DOUBLE)) AS log_volume FROM ${RETURNS_VIEW})
+    FROM (SELECT *, LN(CAST(volume AS DOUBLE)) AS log_volume FROM ${RETURNS_VIEW} WHERE log_return IS NOT NULL)
   )
 )
 WHERE window_count = ${n + 1} AND score > ${anomalyThreshold}`;

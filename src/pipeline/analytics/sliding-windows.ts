@@ -3,7 +3,7 @@
  * VWAP, notional, volume, count and realized volatility. Realized volatility is the square root of the sum of
  * the squared log returns of the window's trades, each return against the ticker's previous trade, computed
  * upstream in keyed state (source.ts, RETURNS_VIEW), so a window's first trade has its return against the trade
- * before the window. Switched off by analytics.slidingWindows=false.
+ * before the window; an out-of-sequence trade (stale price) adds no return, but counts in the VWAP and volume. Switched off by analytics.slidingWindows=false.
  */
 import type { PipelineConfig } from '../../config/index.ts';
 import { instant, type ProfileName, ratio } from '../../schema/index.ts';
@@ -42,7 +42,7 @@ export const slidingWindows = {
     return `INSERT INTO ${SLIDING_TABLE}
 SELECT ticker, window_start, window_end,
   ${VOLUME_AGGREGATES},
-  SQRT(SUM(log_return * log_return))
+  SQRT(COALESCE(SUM(log_return * log_return), 0))
 FROM TABLE(HOP(TABLE ${RETURNS_VIEW}, DESCRIPTOR(${EVENT_TIME}), ${interval(slideSeconds * 1000)}, ${interval(slidingSeconds * 1000)}))
 GROUP BY ticker, window_start, window_end`;
   },
