@@ -125,6 +125,11 @@ export class NamespaceChart extends Chart {
         ports: tcp(PORTS.postgresStatus),
       },
       { from: [prometheus], ports: tcp(PORTS.postgresMetrics) },
+      // Grafana's Market dashboard, as the read-only role (charts/grafana-datasource.ts).
+      {
+        from: [podsIn(operators.monitoring, KUBE_PROMETHEUS_STACK.grafanaPodLabels)],
+        ports: tcp(PORTS.postgres),
+      },
     ]);
     policy('flink-ingress', { app: n.flink.deployment }, [
       { from: [pods({ app: n.flink.deployment })] },
