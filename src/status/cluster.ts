@@ -159,7 +159,10 @@ export class ClusterStatus {
         });
         res.on('end', () => {
           try {
-            resolve(JSON.parse(body));
+            const answer = JSON.parse(body) as { kind?: string; code?: number; message?: string };
+            // The API server's own refusal (no such Service, no endpoints, forbidden), not Prometheus'.
+            if (answer.kind === 'Status') reject(new Error(`HTTP ${answer.code}: ${answer.message}`));
+            else resolve(answer);
           } catch {
             reject(new Error(`HTTP ${res.statusCode} from Prometheus' service proxy: ${body.slice(0, 200)}`));
           }
