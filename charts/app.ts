@@ -5,6 +5,7 @@ import type { PipelineConfig } from '../src/config/index.ts';
 import { VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
 import { AlertsViewerChart } from './alerts-viewer.ts';
+import { dashboards } from './dashboards/index.ts';
 import { FlinkChart, flinkVersion } from './flink.ts';
 import { KafkaChart } from './kafka.ts';
 import { parseManifests } from './manifests.ts';
@@ -96,6 +97,8 @@ export function tiltSettings(config: PipelineConfig) {
     monitoring: {
       ...KUBE_PROMETHEUS_STACK,
       podMonitors: selectors(['PodMonitor']),
+      /** The dashboards' ConfigMaps (Grafana's sidecar loads them from the app namespace). */
+      dashboards: dashboards(config).map((d) => ({ name: d.uid, kind: 'configmap' })),
     },
   };
 }

@@ -9,10 +9,14 @@
  * kube-prometheus-stack's Prometheus picks up every PodMonitor (the Tiltfile sets its
  * `*SelectorNilUsesHelmValues: false`); the `release` label also matches the chart's default selector.
  * The NetworkPolicies (namespace.ts) admit its pods to exactly these ports.
+ * The Grafana dashboards (charts/dashboards/) are ConfigMaps here too, one per dashboard, labelled for Grafana's
+ * sidecar.
  */
 import { Chart, type ChartProps } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../src/config/index.ts';
+import { DASHBOARD_LABEL, dashboards } from './dashboards/index.ts';
 import { PodMonitor } from './imports/prometheus-monitoring.coreos.com.ts';
 import { KUBE_PROMETHEUS_STACK, METRICS_PORT_NAMES, names, PORTS, podLabels } from './names.ts';
 
@@ -64,6 +68,13 @@ export class MonitoringChart extends Chart {
           selector: { matchLabels: monitor.selector },
           podMetricsEndpoints: [{ port: monitor.port, path: '/metrics' }],
         },
+      });
+    }
+    // Compact JSON: the ConfigMap stays far below kubectl's 256 KiB last-applied annotation.
+    for (const dashboard of dashboards(config)) {
+      new kplus.ConfigMap(this, `dashboard-${dashboard.uid}`, {
+        metadata: { name: dashboard.uid, labels: DASHBOARD_LABEL },
+        data: { [`${dashboard.uid}.json`]: JSON.stringify(dashboard) },
       });
     }
   }

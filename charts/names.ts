@@ -57,6 +57,23 @@ export const KUBE_PROMETHEUS_STACK = {
   repo: 'https://prometheus-community.github.io/helm-charts',
   release: 'kube-prometheus-stack',
   prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' },
+  /**
+   * Grafana's pods, as the chart's grafana subchart (12.11.1, _helpers.tpl grafana.selectorLabels) labels them
+   * while no nameOverride is set: what the PostgreSQL NetworkPolicy admits for the Market dashboard.
+   */
+  grafanaPodLabels: { 'app.kubernetes.io/name': 'grafana' },
+  /**
+   * Grafana's datasource sidecar loads Secrets (and ConfigMaps) with this label from the release's namespace
+   * (kube-prometheus-stack values grafana.sidecar.datasources.label/labelValue; the subchart's searchNamespace
+   * defaults to its own namespace).
+   */
+  datasourceLabel: { grafana_datasource: '1' },
+  /**
+   * Prometheus' Service (`<fullname>-prometheus`, templates/prometheus/service.yaml) and its port's name
+   * (prometheus.prometheusSpec.portName), which `npm run status` queries through the API server's proxy.
+   */
+  prometheusService: 'kube-prometheus-stack-prometheus',
+  prometheusPortName: 'http-web',
   /** Grafana's Service (`<release>-grafana` while the release name contains the chart name) and its port. */
   grafanaService: 'kube-prometheus-stack-grafana',
   grafanaPort: 80,
@@ -106,10 +123,17 @@ export function names(config: PipelineConfig) {
     },
     postgres: {
       cluster: k.postgres.cluster,
+      /** The primary's host name, which its server certificate names (see jdbcUrl). */
+      rwHost: `${rwService}.${k.namespace}.svc`,
       appSecret: `${k.postgres.cluster}-app`,
       /** The ConfigMap with the bootstrap DDL. */
       schemaConfigMap: `${k.postgres.cluster}-schema`,
       schemaKey: 'schema.sql',
+      /**
+       * The dashboards' read-only role's credentials (basic-auth: username, password), made at deploy time by
+       * charts/grafana-datasource.ts, never in a manifest; CloudNativePG sets the role's password from it.
+       */
+      readerSecret: `${k.postgres.cluster}-grafana-reader`,
       /** The exporter's custom queries (sink freshness), `spec.monitoring.customQueriesConfigMap`. */
       monitoringConfigMap: `${k.postgres.cluster}-monitoring`,
       monitoringKey: 'queries.yaml',

@@ -8,7 +8,8 @@
  *   the broker agent's port (8443). The listener's `networkPolicyPeers` (kafka.ts) and the operator's
  *   STRIMZI_OPERATOR_NAMESPACE_LABELS (Tiltfile) make Strimzi's own generated policy equally strict: policies
  *   add up, so an open generated policy would undo this one;
- * - PostgreSQL (5432) admits only Flink and its own instances (replication); the instance manager's status port
+ * - PostgreSQL (5432) admits only Flink, its own instances (replication), the migration Job and Grafana's pods
+ *   (the Market dashboard, as a read-only role); the instance manager's status port
  *   (8000) admits the CloudNativePG operator's pods and the other instances (their failsafe pings);
  * - Flink pods talk among themselves (RPC, blobs, shuffle on dynamic ports); the Flink operator's pods reach the
  *   JobManager's REST port (8081) to observe, savepoint and stop the job (it deploys the application cluster
@@ -125,6 +126,11 @@ export class NamespaceChart extends Chart {
         ports: tcp(PORTS.postgresStatus),
       },
       { from: [prometheus], ports: tcp(PORTS.postgresMetrics) },
+      // Grafana's Market dashboard, as the read-only role (charts/grafana-datasource.ts).
+      {
+        from: [podsIn(operators.monitoring, KUBE_PROMETHEUS_STACK.grafanaPodLabels)],
+        ports: tcp(PORTS.postgres),
+      },
     ]);
     policy('flink-ingress', { app: n.flink.deployment }, [
       { from: [pods({ app: n.flink.deployment })] },

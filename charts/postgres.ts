@@ -10,10 +10,11 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { migrationSql } from '../src/pipeline/migration.ts';
+import { DASHBOARD_READER_ROLE, migrationSql } from '../src/pipeline/migration.ts';
 import { TRADE_TIME, TRADES_TABLE } from '../src/schema/index.ts';
 import {
   Cluster,
+  ClusterSpecManagedRolesEnsure,
   ClusterSpecResourcesLimits,
   ClusterSpecResourcesRequests,
 } from './imports/cnpg-postgresql.cnpg.io.ts';
@@ -100,6 +101,21 @@ export class PostgresChart extends Chart {
         // enablePodMonitor (deprecated): charts/monitoring.ts has the PodMonitor.
         monitoring: {
           customQueriesConfigMap: [{ name: n.postgres.monitoringConfigMap, key: n.postgres.monitoringKey }],
+        },
+        // Grafana's read-only role: CloudNativePG creates it and keeps its password equal to the Secret's (which
+        // must exist: the Tiltfile makes it first); the migration grants it SELECT on the job's tables.
+        managed: {
+          roles: [
+            {
+              name: DASHBOARD_READER_ROLE,
+              ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+              login: true,
+              inherit: false,
+              connectionLimit: 10,
+              comment: 'Grafana: SELECT on the tradestream tables only',
+              passwordSecret: { name: n.postgres.readerSecret },
+            },
+          ],
         },
         bootstrap: {
           initdb: {

@@ -250,6 +250,32 @@ describe('Tiltfile', () => {
     assert.deepEqual(grafana?.kwargs.links, ['http://localhost:3000']);
   });
 
+  it("loads the dashboards, and makes the reader's Secret before the Cluster and the datasource after", {
+    skip,
+  }, () => {
+    const stack = of('helm_resource').find((c) => c.args[0] === KUBE_PROMETHEUS_STACK.release);
+    const flags = (stack?.kwargs.flags ?? []) as string[];
+    for (const flag of [
+      'grafana.sidecar.dashboards.enabled=true',
+      'grafana.sidecar.dashboards.searchNamespace=ALL',
+      'grafana.sidecar.datasources.enabled=true',
+    ])
+      assert.ok(flags.includes(`--set=${flag}`), flag);
+    const dashboardObjects = of('k8s_resource').find((c) => c.kwargs.new_name === 'dashboards')?.kwargs
+      .objects;
+    assert.deepEqual(dashboardObjects, [
+      'tradestream-pipeline-health:configmap',
+      'tradestream-market:configmap',
+    ]);
+    const local = (name: string) => of('local_resource').find((c) => c.args[0] === name);
+    const postgres = of('k8s_resource').find((c) => c.kwargs.new_name === 'postgres');
+    assert.ok(((postgres?.kwargs.resource_deps ?? []) as string[]).includes('postgres-reader'));
+    assert.match(local('postgres-reader')?.kwargs.cmd as string, /charts\/grafana-datasource-main\.ts$/);
+    const datasource = local('grafana-datasource');
+    assert.match(datasource?.kwargs.cmd as string, /charts\/grafana-datasource-main\.ts --datasource$/);
+    assert.deepEqual(datasource?.kwargs.resource_deps, [KUBE_PROMETHEUS_STACK.release, 'postgres-ready']);
+  });
+
   it('sets the producer replicas from its --producers argument', { skip }, () => {
     const scaled = tiltfileCalls({ producers: '4' }) ?? [];
     const yaml = scaled.find((c) => c.fn === 'k8s_yaml')?.args[0] as string;

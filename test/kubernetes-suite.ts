@@ -107,11 +107,16 @@ export function apiServerSuite(label: string, config: PipelineConfig): void {
       const crossNamespace = live.flatMap((p) =>
         (p.spec.ingress ?? []).flatMap((r) => r.from ?? []).filter((peer) => peer.namespaceSelector),
       );
-      // Every peer from another namespace also selects pods: exactly the three operators' pods and Prometheus's.
+      // Every peer from another namespace also selects pods: exactly the three operators' pods, Prometheus's and
+      // Grafana's (the Market dashboard reads PostgreSQL).
       const keys = (list: unknown[]) => [...new Set(list.map((x) => JSON.stringify(x ?? null)))].sort();
       assert.deepEqual(
         keys(crossNamespace.map((peer) => peer.podSelector?.matchLabels)),
-        keys([...Object.values(OPERATOR_POD_LABELS), KUBE_PROMETHEUS_STACK.prometheusPodLabels]),
+        keys([
+          ...Object.values(OPERATOR_POD_LABELS),
+          KUBE_PROMETHEUS_STACK.prometheusPodLabels,
+          KUBE_PROMETHEUS_STACK.grafanaPodLabels,
+        ]),
       );
     });
 

@@ -31,7 +31,7 @@ export interface JmxExporterConfig {
 }
 
 /** Meters per topic in kafka.server:type=BrokerTopicMetrics (each a counter of its `Count`). */
-const TOPIC_METERS = [
+export const TOPIC_METERS = [
   'BytesIn',
   'BytesOut',
   'MessagesIn',
@@ -65,6 +65,11 @@ const TIMED_REQUESTS = ['Produce', 'FetchConsumer', 'FetchFollower'] as const;
 
 const oneOf = (names: readonly string[]) => `(${names.join('|')})`;
 
+const TOPIC_METER_NAME = 'kafka_server_brokertopicmetrics_$1_total';
+/** The series name the first rule below gives a per-topic meter (`$1` is the meter, lower-cased by the exporter). */
+export const kafkaTopicMetric = (meter: (typeof TOPIC_METERS)[number]) =>
+  TOPIC_METER_NAME.replace('$1', meter.toLowerCase());
+
 export const KAFKA_JMX_EXPORTER_CONFIG: JmxExporterConfig = {
   lowercaseOutputName: true,
   lowercaseOutputLabelNames: true,
@@ -81,7 +86,7 @@ export const KAFKA_JMX_EXPORTER_CONFIG: JmxExporterConfig = {
   rules: [
     {
       pattern: `^kafka\\.server<type=BrokerTopicMetrics, name=${oneOf(TOPIC_METERS)}PerSec, topic=(.+)><>Count`,
-      name: 'kafka_server_brokertopicmetrics_$1_total',
+      name: TOPIC_METER_NAME,
       type: 'COUNTER',
       help: 'Per topic: bytes in/out, messages in, produce and fetch requests (and failed ones) since start',
       labels: { topic: '$2' },

@@ -29,6 +29,25 @@ export const TRADE_TIME_INDEX = `${TRADES_TABLE}_${TRADE_TIME}_idx`;
  */
 export const METRICS_EXPORTER_ROLE = 'cnpg_metrics_exporter';
 
+/**
+ * The read-only role of Grafana's PostgreSQL datasource (the Market dashboard): SELECT on the job's tables and
+ * nothing else. CloudNativePG creates it (the Cluster's `spec.managed.roles`, charts/postgres.ts) with the
+ * password of a Secret made at deploy time (charts/grafana-datasource.ts); elsewhere it does not exist and the
+ * grant is skipped, as for the exporter.
+ */
+export const DASHBOARD_READER_ROLE = 'grafana_reader';
+
+/** GRANTs to a role that may not exist (yet): idempotent, skipped without the role. */
+function grantSelectIfRoleExists(role: string, tables: readonly string[]): string[] {
+  return [
+    'DO $$ BEGIN',
+    `  IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN`,
+    ...tables.map((table) => `    GRANT SELECT ON ${table} TO ${role};`),
+    '  END IF;',
+    'END $$;',
+  ];
+}
+
 /** Any constant of the script's own: concurrent runs queue on it instead of racing CREATE TABLE. */
 const MIGRATION_LOCK = 8_402_117;
 
@@ -59,11 +78,12 @@ export function migrationSql(profile: ProfileName, owner: string): string {
     `CREATE INDEX IF NOT EXISTS ${TRADE_TIME_INDEX} ON ${TRADES_TABLE} (${TRADE_TIME});`,
     // The exporter reads the newest trade's time (sink freshness), nothing else. GRANT is idempotent; the role
     // may not exist yet when the bootstrap runs, and the migration Job, later, grants it then.
-    'DO $$ BEGIN',
-    `  IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${METRICS_EXPORTER_ROLE}') THEN`,
-    `    GRANT SELECT ON ${TRADES_TABLE} TO ${METRICS_EXPORTER_ROLE};`,
-    '  END IF;',
-    'END $$;',
+    ...grantSelectIfRoleExists(METRICS_EXPORTER_ROLE, [TRADES_TABLE]),
+    // The dashboards read every table the job writes (a table added later is granted by the next run).
+    ...grantSelectIfRoleExists(
+      DASHBOARD_READER_ROLE,
+      postgresTables(profile).map((t) => t.name),
+    ),
     '',
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 /** Reads the components' API objects from the kubeconfig's cluster and assesses them (assess.ts). */
+import { type RequestOptions, request } from 'node:https';
 import {
   ApiException,
   AppsV1Api,
@@ -7,8 +8,9 @@ import {
   type KubeConfig,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { names, podLabels } from '../../charts/names.ts';
+import { KUBE_PROMETHEUS_STACK, names, podLabels } from '../../charts/names.ts';
 import { allTopics, type PipelineConfig } from '../config/index.ts';
+import { PRODUCER_METRICS } from '../producer/metrics.ts';
 import {
   type ApiObject,
   assessFlink,
@@ -22,7 +24,7 @@ import {
 } from './assess.ts';
 
 /** The producer's gauge of acknowledged trades per second (src/producer/metrics.ts). */
-export const RATE_METRIC = 'tradestream_producer_rate';
+export const RATE_METRIC = PRODUCER_METRICS.rate;
 
 const CRDS = {
   kafka: { group: 'kafka.strimzi.io', version: 'v1', plural: 'kafkas' },
@@ -52,7 +54,7 @@ export class ClusterStatus {
   private readonly core: CoreV1Api;
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     private readonly config: PipelineConfig,
   ) {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -131,5 +133,44 @@ export class ClusterStatus {
     } catch (error) {
       return { pod, rate: error instanceof ApiException ? `HTTP ${error.code}` : (error as Error).message };
     }
+  }
+
+  /**
+   * An instant query to kube-prometheus-stack's Prometheus, through the API server's service proxy (as kubectl
+   * proxies: the kubeconfig's credentials), answered as Prometheus' JSON.
+   */
+  async prometheusQuery(expr: string): Promise<unknown> {
+    const server = this.kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error('no cluster in the kubeconfig');
+    const service = `${KUBE_PROMETHEUS_STACK.prometheusService}:${KUBE_PROMETHEUS_STACK.prometheusPortName}`;
+    const url = new URL(
+      `/api/v1/namespaces/${this.config.kubernetes.operatorNamespaces.monitoring}/services/${service}/proxy/api/v1/query`,
+      server,
+    );
+    url.searchParams.set('query', expr);
+    const options: RequestOptions = { method: 'GET', timeout: 10_000 };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    return new Promise((resolve, reject) => {
+      const req = request(url, options, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => {
+          try {
+            const answer = JSON.parse(body) as { kind?: string; code?: number; message?: string };
+            // The API server's own refusal (no such Service, no endpoints, forbidden), not Prometheus'.
+            if (answer.kind === 'Status') reject(new Error(`HTTP ${answer.code}: ${answer.message}`));
+            else resolve(answer);
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode} from Prometheus' service proxy: ${body.slice(0, 200)}`));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('Prometheus did not answer in 10 s')));
+      req.on('error', reject);
+      req.end();
+    });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run status [-- --wait --timeout 600 --only kafka,postgres --context kind-tradestream]`: each component's
  * real readiness on the kubeconfig's cluster (Kafka and its topics, PostgreSQL, the Flink job, the producers and
- * their current rate). Exit 0 when every component asked about is ready; 1 with the reason when one is not (at
+ * their current rate), then the pipeline's lag and rates from Prometheus (figures.ts; not with --wait). Exit 0 when every component asked about is ready; 1 with the reason when one is not (at
  * once, or after --timeout with --wait) or the API server cannot be read; 2 on a bad config or when no cluster
  * or context is configured.
  */
@@ -11,6 +11,7 @@ import { loadConfig, runMain } from '../config/index.ts';
 import { COMPONENTS, type Component, type ComponentStatus, type State } from './assess.ts';
 import { ClusterStatus } from './cluster.ts';
 import { clusterError, loadKubeConfig } from './connect.ts';
+import { describeFigures, readFigures } from './figures.ts';
 
 const seconds = (value: string) => {
   const n = Number(value);
@@ -67,6 +68,11 @@ await runMain(async () => {
       const text = line(s);
       if (shown.get(s.component) !== text) process.stdout.write(`${text}\n`);
       shown.set(s.component, text);
+    }
+    // The figures the "Pipeline health" dashboard shows, once: a --wait gate only needs readiness.
+    if (!opts.wait && (opts.only.includes('flink') || opts.only.includes('producer'))) {
+      const figures = await readFigures(config, (expr) => cluster.prometheusQuery(expr));
+      process.stdout.write(`   pipeline  ${describeFigures(figures)}\n`);
     }
     const pending = statuses.filter((s) => s.state !== 'ready');
     if (pending.length === 0) {
