@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LocalStack } from '../src/local/stack.ts';
-import { ALERT_RULES } from '../src/pipeline/analytics/index.ts';
+import { ALERT_HISTORY_TABLE, ALERT_RULES } from '../src/pipeline/analytics/index.ts';
 import { columnsOf, TRADES_TABLE } from '../src/schema/index.ts';
 import { expectedAlerts } from './pipeline-expected.ts';
 import {
@@ -121,6 +121,21 @@ describe('pipeline on the local stack (at-least-once)', () => {
     const names = columnsOf(config.profile).map((c) => c.name);
     const pick = (row: object) => names.map((n) => (row as Record<string, unknown>)[n]);
     for (const a of alerts) assert.deepEqual(pick(a), pick(byId.get(a.trade_id) ?? {}), key(a));
+    // alert_history keeps the same alerts, one row each.
+    const db = await stack.postgres.client();
+    try {
+      let rows: { key: string; threshold: number }[] = [];
+      await until('alert_history holds every alert', async () => {
+        ({ rows } = await db.query<{ key: string; threshold: number }>(
+          `SELECT alert_key || '/' || rule AS key, threshold FROM ${ALERT_HISTORY_TABLE}`,
+        ));
+        return rows.length >= expected.length;
+      });
+      assert.deepEqual(rows.map((r) => r.key).sort(), expected.map(key).sort());
+      for (const r of rows) assert.equal(r.threshold, byKey.get(r.key)?.threshold, r.key);
+    } finally {
+      await db.end();
+    }
   });
 
   it('computes trade_vwap_1m equal to the windows computed here, exactly', async () => {

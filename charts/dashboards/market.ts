@@ -1,7 +1,7 @@
 /**
  * The "Market" dashboard, from what the job stored in PostgreSQL (read-only datasource): the VWAP of every
- * window table and the one-minute OHLC candles of a chosen ticker, the tickers with the most volume, and the
- * alerts the job writes (from Kafka's count of the alerts topic: the alerts are not stored in PostgreSQL).
+ * window table and the one-minute OHLC candles of a chosen ticker, the tickers with the most volume, the alerts
+ * per rule over time and the latest alerts (alert_history, the alerts topic's records kept in PostgreSQL).
  *
  * Tables and columns come from the analytics registry, each column looked up in its table (an unknown one
  * fails the synth), and the VWAP panel draws every window table that has the VWAP columns, so a new window
@@ -16,11 +16,16 @@ import {
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
+import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { PipelineConfig } from '../../src/config/index.ts';
-import { type PostgresTable, postgresTables, VWAP_TABLE } from '../../src/pipeline/analytics/index.ts';
-import { METRICS } from './metrics.ts';
-import { legend, POSTGRES, PROMETHEUS, promQuery, sqlQuery, tooltip } from './shared.ts';
+import {
+  ALERT_HISTORY_TABLE,
+  type PostgresTable,
+  postgresTables,
+  VWAP_TABLE,
+} from '../../src/pipeline/analytics/index.ts';
+import { legend, POSTGRES, sqlQuery, tooltip } from './shared.ts';
 
 export const MARKET_UID = 'tradestream-market';
 /** The dashboard variable holding the chosen ticker. */
@@ -121,19 +126,36 @@ export function marketDashboard(config: PipelineConfig): DashboardBuilder {
       ).refId('A'),
     );
 
-  const alertsTopic = config.kafka.alertsTopic;
-  const alerts = new timeseries.PanelBuilder()
-    .title('Alerts per second (all rules)')
+  const history = tableNamed(config, ALERT_HISTORY_TABLE);
+  const h = columnsOfTable(history);
+  const alertsPerRule = new timeseries.PanelBuilder()
+    .title('Alerts per rule')
     .description(
-      `Alerts the job wrote to the ${alertsTopic} topic (the brokers' count; per rule needs the alerts in PostgreSQL)`,
+      `Alerts per minute, per rule (${history.name}: every record of the ${config.kafka.alertsTopic} topic)`,
     )
-    .datasource(PROMETHEUS)
-    .unit('ops')
+    .datasource(POSTGRES)
+    .unit('short')
+    .legend(legend())
+    .tooltip(tooltip())
     .gridPos({ x: 12, y: 19, w: 12, h: 9 })
     .withTarget(
-      promQuery(
-        `sum(rate(${METRICS.kafka.names.messagesIn}{topic="${alertsTopic}"}[$__rate_interval]))`,
-        'alerts',
+      sqlQuery(
+        `SELECT $__timeGroupAlias(${h('alert_time')}, '1m'), ${h('rule')} AS metric, count(*) AS alerts ` +
+          `FROM ${history.name} WHERE $__timeFilter(${h('alert_time')}) GROUP BY 1, 2 ORDER BY 1`,
+        'time_series',
+      ).refId('A'),
+    );
+
+  const latestAlerts = new table.PanelBuilder()
+    .title('Latest alerts')
+    .description(`The 50 latest alerts of every rule (${history.name})`)
+    .datasource(POSTGRES)
+    .gridPos({ x: 0, y: 28, w: 24, h: 10 })
+    .withTarget(
+      sqlQuery(
+        `SELECT ${h('alert_time')}, ${h('rule')}, ${h('ticker')}, ${h('price')}, ${h('volume')}, ` +
+          `${h('threshold')}, ${h('score')}, ${h('trade_id')}, ${h('match_start')}, ${h('match_end')} ` +
+          `FROM ${history.name} WHERE $__timeFilter(${h('alert_time')}) ORDER BY ${h('alert_time')} DESC LIMIT 50`,
       ).refId('A'),
     );
 
@@ -147,5 +169,6 @@ export function marketDashboard(config: PipelineConfig): DashboardBuilder {
     .withPanel(vwapPanel)
     .withPanel(candles)
     .withPanel(topTickers)
-    .withPanel(alerts);
+    .withPanel(alertsPerRule)
+    .withPanel(latestAlerts);
 }

@@ -106,7 +106,17 @@ export function expandSql(
   variables: Record<string, string>,
 ): string {
   const ts = (d: Date) => `'${d.toISOString()}'`;
+  const seconds = (interval: string) => {
+    const m = /^'?(\d+)([smh])'?$/.exec(interval.trim());
+    if (!m) throw new Error(`unsupported interval ${interval} in: ${sql}`);
+    return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+  };
   const expanded = sql
+    // As Grafana's PostgreSQL plugin expands it: the column floored to the interval, as "time".
+    .replaceAll(/\$__timeGroupAlias\(([^,]+),([^)]+)\)/g, (_, col: string, interval: string) => {
+      const s = seconds(interval);
+      return `floor(extract(epoch from ${col.trim()}) / ${s}) * ${s} AS "time"`;
+    })
     .replaceAll(
       /\$__timeFilter\(([^)]+)\)/g,
       (_, col: string) => `${col.trim()} BETWEEN ${ts(range.from)} AND ${ts(range.to)}`,

@@ -77,6 +77,7 @@ describe('pipelineSql', () => {
             'trade_windows_sliding',
             'trade_patterns',
             'alerts',
+            'alert_history',
             'dead_letters',
           ],
         );

@@ -4,7 +4,7 @@ import { recordValidator } from './derive.ts';
 import { type ProfileName, profiles } from './profiles.ts';
 
 export type { Column, ColumnType, RecordOf } from './column.ts';
-export { decimal, instant, integer, oneOf, ratio } from './column.ts';
+export { decimal, instant, integer, oneOf, orNull, ratio, text } from './column.ts';
 export * from './derive.ts';
 export * from './profiles.ts';
 export * from './rules.ts';

@@ -4,7 +4,7 @@
  */
 import type { PipelineConfig } from '../../config/index.ts';
 import type { ProfileName } from '../../schema/index.ts';
-import { alerts } from './alerts.ts';
+import { alertHistory, alerts } from './alerts.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 import { anomalyScore } from './anomaly-score.ts';
 import { deadLetters } from './dead-letters.ts';
@@ -16,7 +16,7 @@ import { volumeAboveThreshold } from './volume-above-threshold.ts';
 import { volumeVsTrailingAverage } from './volume-vs-trailing-average.ts';
 import { vwapWindows } from './vwap.ts';
 
-export { alertRules } from './alerts.ts';
+export { ALERT_HISTORY_TABLE, alertRules } from './alerts.ts';
 export type { Analytic, PostgresTable } from './analytic.ts';
 export { postgresDdl } from './analytic.ts';
 export { LATE_TRADES_TABLE } from './late-trades.ts';
@@ -31,6 +31,7 @@ export const ANALYTICS: readonly Analytic[] = [
   slidingWindows,
   patterns,
   alerts,
+  alertHistory,
   deadLetters,
 ];
 
