@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole pipeline on this machine: a Kafka broker, PostgreSQL, the Flink SQL job and the
- * producer, with a live progress line. Ctrl-C (or SIGTERM) stops everything and prints a summary; if a
+ * producer, with a live progress line and a live dashboard page (./dashboard/) on a loopback port it prints. Ctrl-C (or SIGTERM) stops everything and prints a summary; if a
  * component dies, the others are stopped and the one that died is named with the end of its log.
  */
 import { createWriteStream } from 'node:fs';
@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { loadConfig, runMain } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { accessBanner, removeState, writeState } from './access.ts';
+import { type Dashboard, startDashboard } from './dashboard/server.ts';
 import { javaBinary } from './maven.ts';
 import { type JobStatus, LocalStack, type StackCounts } from './stack.ts';
 
@@ -87,6 +88,11 @@ await runMain(async () => {
     return 'npm run psql and npm run alerts cannot find this stack (no state file)';
   });
   process.stderr.write(`${access}\n`);
+  const dashboard: Dashboard | undefined = await startDashboard(stack).catch((error) => {
+    logger.warn({ error: String(error) }, 'could not start the live dashboard');
+    return undefined;
+  });
+  if (dashboard) process.stderr.write(`Live dashboard: ${dashboard.url}\n`);
   process.stderr.write('Ctrl-C stops everything.\n');
 
   let stopReason: string | undefined;
@@ -155,6 +161,7 @@ await runMain(async () => {
     final = await stack.counts().catch(() => final);
   }
   removeState();
+  await dashboard?.close();
   await stack.stop();
   const seconds = (Date.now() - started) / 1000;
   const average = final ? final.produced / ((Date.now() - producing) / 1000) : 0;
