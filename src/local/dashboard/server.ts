@@ -40,6 +40,8 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
+const TICKERS_EVERY_MS = 15_000;
+
 /** One event of the stream: everything the page shows. */
 export interface Snapshot {
   ticker: string | null;
@@ -92,14 +94,18 @@ export async function startDashboard(stack: LocalStack, options: DashboardOption
     const snapshot = await snapshotFor(client);
     client.response.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
   };
+  let tickersAt = 0;
   const refresh = async () => {
+    // The ticker list sums the latest windows: a heavier query, and one that changes slowly.
+    const tickersDue = tickers.length === 0 || Date.now() - tickersAt >= TICKERS_EVERY_MS;
     [health, tickers] = await Promise.all([
       data.health().catch((error) => {
         logger.debug({ error: String(error) }, 'dashboard: health read failed');
         return health;
       }),
-      data.tickers().catch(() => tickers),
+      tickersDue ? data.tickers().catch(() => tickers) : tickers,
     ]);
+    if (tickersDue) tickersAt = Date.now();
   };
   // Reads the stack only while a page is open; one tick at a time.
   let ticking = false;
