@@ -53,9 +53,12 @@ function jobPart(job: JobStatus, checkpoints: number): string {
 }
 
 /** Publishes how to reach the stack (npm run psql, npm run alerts) and returns the banner saying so. */
-async function publishAccess(stack: LocalStack): Promise<string> {
+async function publishAccess(stack: LocalStack, dashboard?: Dashboard): Promise<string> {
   const { facts, passwords } = await stack.accessFacts();
-  const state = await writeState(facts, passwords);
+  const state = await writeState(
+    { ...facts, ...(dashboard ? { dashboard: { url: dashboard.url } } : {}) },
+    passwords,
+  );
   // Whatever ends this process, the state must not outlive it (removeState is synchronous).
   process.once('exit', () => removeState());
   return accessBanner(state, undefined, javaBinary());
@@ -83,15 +86,15 @@ await runMain(async () => {
     `Flink Web UI: ${stack.flink?.webUrl}  metrics: ${stack.flink?.metricsUrl}  (logs: ${stack.flink?.dir}, producer: ${producerLog})\n` +
       `Kafka metrics: ${stack.kafka.metricsUrl}\n`,
   );
-  const access = await publishAccess(stack).catch((error) => {
-    logger.warn({ error: String(error) }, 'could not write the local stack state file');
-    return 'npm run psql and npm run alerts cannot find this stack (no state file)';
-  });
-  process.stderr.write(`${access}\n`);
   const dashboard: Dashboard | undefined = await startDashboard(stack).catch((error) => {
     logger.warn({ error: String(error) }, 'could not start the live dashboard');
     return undefined;
   });
+  const access = await publishAccess(stack, dashboard).catch((error) => {
+    logger.warn({ error: String(error) }, 'could not write the local stack state file');
+    return 'npm run psql and npm run alerts cannot find this stack (no state file)';
+  });
+  process.stderr.write(`${access}\n`);
   if (dashboard) process.stderr.write(`Live dashboard: ${dashboard.url}\n`);
   process.stderr.write('Ctrl-C stops everything.\n');
 
