@@ -237,6 +237,22 @@ describe('the live dashboard page, in Chromium', { timeout: 900_000 }, () => {
       'checkpoints from Flink shown',
     );
     assert.ok((await page.locator('#tasks tbody tr').count()) > 0, "the job's tasks listed");
+    // A page opened later gets the throughput so far with its first event.
+    const points = Number(await page.locator('#throughput').getAttribute('data-points'));
+    assert.ok(points >= 2, `${points} throughput points drawn`);
+    await page.reload();
+    const reloaded = (await (
+      await page.waitForFunction(() => {
+        const snapshots = Number(document.body.dataset.snapshots);
+        const drawn = Number(document.querySelector<HTMLElement>('#throughput')?.dataset.points);
+        return snapshots >= 1 ? { snapshots, drawn } : undefined;
+      })
+    ).jsonValue()) as { snapshots: number; drawn: number };
+    // Without the history each event adds one point at most.
+    assert.ok(
+      reloaded.drawn >= points && reloaded.drawn > reloaded.snapshots,
+      `${reloaded.drawn} throughput points after ${reloaded.snapshots} events of the reloaded page, ${points} before`,
+    );
     assert.deepEqual(pageErrors, []);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'local-dashboard.png') });

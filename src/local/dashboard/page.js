@@ -196,16 +196,19 @@ function drawHealth(health) {
       cell(number(t.backPressuredMsPerSecond), 'num'),
     ]),
   );
+}
 
-  const time = Math.floor(health.at / 1000);
-  if (time > lastThroughputTime && health.produced.perSecond !== null) {
-    producedLine.update({ time, value: health.produced.perSecond });
-    storedLine.update({ time, value: health.storedTrades?.perSecond ?? 0 });
-    lastThroughputTime = time;
-    throughputChart.timeScale().fitContent();
-    const chart = $('#throughput');
-    chart.dataset.points = String(Number(chart.dataset.points) + 1);
+function drawThroughput(points) {
+  const fresh = points.filter((p) => p.time > lastThroughputTime);
+  if (fresh.length === 0) return;
+  for (const { time, produced, stored } of fresh) {
+    producedLine.update({ time, value: produced });
+    storedLine.update({ time, value: stored });
   }
+  lastThroughputTime = fresh.at(-1).time;
+  throughputChart.timeScale().fitContent();
+  const chart = $('#throughput');
+  chart.dataset.points = String(Number(chart.dataset.points) + fresh.length);
 }
 
 function drawAlerts(alerts) {
@@ -242,6 +245,7 @@ function draw(snapshot) {
   drawTickers(snapshot);
   drawCandles(snapshot);
   drawHealth(snapshot.health);
+  drawThroughput(snapshot.throughput);
   drawAlerts(snapshot.alerts);
   drawDeadLetters(snapshot.deadLetters);
   document.body.dataset.snapshots = String(Number(document.body.dataset.snapshots ?? 0) + 1);

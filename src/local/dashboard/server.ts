@@ -50,7 +50,19 @@ export interface Snapshot {
   health: Health | null;
   alerts: DashboardData['alerts'];
   deadLetters: DashboardData['deadLetters'];
+  /** Trades produced and stored per second: the whole history on a page's first event, then the newest. */
+  throughput: ThroughputPoint[];
 }
+
+export interface ThroughputPoint {
+  /** Seconds since the epoch. */
+  time: number;
+  produced: number;
+  stored: number;
+}
+
+/** Throughput points kept for a page opened later: 20 minutes at the default interval. */
+const THROUGHPUT_POINTS = 600;
 
 export interface Dashboard {
   url: string;
@@ -68,6 +80,8 @@ interface Client {
   response: ServerResponse;
   /** The ticker the page asked for; null: the most traded one. */
   ticker: string | null;
+  /** Whether it has had the throughput history. */
+  hasHistory?: boolean;
 }
 
 /** Starts the dashboard of a running stack; its URL is what `npm start` prints. */
@@ -78,6 +92,7 @@ export async function startDashboard(stack: LocalStack, options: DashboardOption
   const clients = new Set<Client>();
   let health: Health | null = null;
   let tickers: TickerVolume[] = [];
+  const throughput: ThroughputPoint[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -88,7 +103,17 @@ export async function startDashboard(stack: LocalStack, options: DashboardOption
   const snapshotFor = async (client: Client): Promise<Snapshot> => {
     const ticker = client.ticker ?? tickers[0]?.ticker ?? null;
     const candles = ticker ? await data.candles(ticker).catch(() => []) : [];
-    return { ticker, tickers, candles, health, alerts: data.alerts, deadLetters: data.deadLetters };
+    const points = client.hasHistory ? throughput.slice(-1) : throughput;
+    client.hasHistory = true;
+    return {
+      ticker,
+      tickers,
+      candles,
+      health,
+      alerts: data.alerts,
+      deadLetters: data.deadLetters,
+      throughput: points,
+    };
   };
   const send = async (client: Client) => {
     const snapshot = await snapshotFor(client);
@@ -106,6 +131,12 @@ export async function startDashboard(stack: LocalStack, options: DashboardOption
       tickersDue ? data.tickers().catch(() => tickers) : tickers,
     ]);
     if (tickersDue) tickersAt = Date.now();
+    const time = Math.floor((health?.at ?? 0) / 1000);
+    const produced = health?.produced.perSecond;
+    if (health && produced !== null && produced !== undefined && time > (throughput.at(-1)?.time ?? 0)) {
+      throughput.push({ time, produced, stored: health.storedTrades?.perSecond ?? 0 });
+      if (throughput.length > THROUGHPUT_POINTS) throughput.shift();
+    }
   };
   // Reads the stack only while a page is open; one tick at a time.
   let ticking = false;
