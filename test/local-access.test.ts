@@ -137,6 +137,15 @@ describe('npm start, looked at with npm run psql and npm run alerts', { timeout:
     assert.ok(!output.includes(password), 'no password in what npm start printed');
   });
 
+  it('prints the live dashboard address, writes it in the state file, and serves the page there', async () => {
+    const url = state.dashboard?.url;
+    assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.ok(output.includes(`Live dashboard: ${url}`), 'npm start prints the address');
+    const page = await fetch(url as string);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>tradestream: live local dashboard<\/title>/);
+  });
+
   it('npm run psql -- -c runs the seed query verbatim: 10 trades', async () => {
     await until('10 trades stored', async () => {
       const count = await npm('run', '-s', 'psql', '--', '-tAc', 'SELECT count(*) FROM stock_trades');

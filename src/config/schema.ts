@@ -190,6 +190,14 @@ export const configSchema = z
       })
       .prefault({}),
 
+    /** `npm start` on one machine. */
+    local: z
+      .object({
+        /** Loopback port of the live dashboard page (src/local/dashboard/); 0: any free port, printed. */
+        dashboardPort: int().min(0).max(65_535).default(0),
+      })
+      .prefault({}),
+
     kubernetes: kubernetesSchema,
   })
   .superRefine((c, ctx) => {

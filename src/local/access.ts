@@ -37,6 +37,8 @@ export interface LocalStackState {
   };
   postgres: PostgresAddress & { passwordFile: string };
   flink: { webUrl: string };
+  /** The live dashboard page (./dashboard/), when it started. */
+  dashboard?: { url: string };
 }
 
 export interface PostgresAddress {

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole pipeline on this machine: a Kafka broker, PostgreSQL, the Flink SQL job and the
- * producer, with a live progress line. Ctrl-C (or SIGTERM) stops everything and prints a summary; if a
+ * producer, with a live progress line and a live dashboard page (./dashboard/) on a loopback port it prints. Ctrl-C (or SIGTERM) stops everything and prints a summary; if a
  * component dies, the others are stopped and the one that died is named with the end of its log.
  */
 import { createWriteStream } from 'node:fs';
@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { loadConfig, runMain } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { accessBanner, removeState, writeState } from './access.ts';
+import { type Dashboard, startDashboard } from './dashboard/server.ts';
 import { javaBinary } from './maven.ts';
 import { type JobStatus, LocalStack, type StackCounts } from './stack.ts';
 
@@ -52,9 +53,12 @@ function jobPart(job: JobStatus, checkpoints: number): string {
 }
 
 /** Publishes how to reach the stack (npm run psql, npm run alerts) and returns the banner saying so. */
-async function publishAccess(stack: LocalStack): Promise<string> {
+async function publishAccess(stack: LocalStack, dashboard?: Dashboard): Promise<string> {
   const { facts, passwords } = await stack.accessFacts();
-  const state = await writeState(facts, passwords);
+  const state = await writeState(
+    { ...facts, ...(dashboard ? { dashboard: { url: dashboard.url } } : {}) },
+    passwords,
+  );
   // Whatever ends this process, the state must not outlive it (removeState is synchronous).
   process.once('exit', () => removeState());
   return accessBanner(state, undefined, javaBinary());
@@ -82,11 +86,16 @@ await runMain(async () => {
     `Flink Web UI: ${stack.flink?.webUrl}  metrics: ${stack.flink?.metricsUrl}  (logs: ${stack.flink?.dir}, producer: ${producerLog})\n` +
       `Kafka metrics: ${stack.kafka.metricsUrl}\n`,
   );
-  const access = await publishAccess(stack).catch((error) => {
+  const dashboard: Dashboard | undefined = await startDashboard(stack).catch((error) => {
+    logger.warn({ error: String(error) }, 'could not start the live dashboard');
+    return undefined;
+  });
+  const access = await publishAccess(stack, dashboard).catch((error) => {
     logger.warn({ error: String(error) }, 'could not write the local stack state file');
     return 'npm run psql and npm run alerts cannot find this stack (no state file)';
   });
   process.stderr.write(`${access}\n`);
+  if (dashboard) process.stderr.write(`Live dashboard: ${dashboard.url}\n`);
   process.stderr.write('Ctrl-C stops everything.\n');
 
   let stopReason: string | undefined;
@@ -155,6 +164,7 @@ await runMain(async () => {
     final = await stack.counts().catch(() => final);
   }
   removeState();
+  await dashboard?.close();
   await stack.stop();
   const seconds = (Date.now() - started) / 1000;
   const average = final ? final.produced / ((Date.now() - producing) / 1000) : 0;
