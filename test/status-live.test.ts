@@ -18,7 +18,7 @@ import { type ControlPlane, startControlPlane } from '../charts/apiserver/contro
 import { manifests } from '../charts/app.ts';
 import { crdDirectory } from '../charts/crds.ts';
 import { find, type KubeObject, parseManifests } from '../charts/manifests.ts';
-import { names, podLabels } from '../charts/names.ts';
+import { KUBE_PROMETHEUS_STACK, names, podLabels } from '../charts/names.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { poll } from './poll.ts';
 
@@ -172,6 +172,9 @@ describe('npm run status on a real API server', { skip }, () => {
     await plane?.stop();
   });
 
+  // This control plane runs no Prometheus: the figures line (lag and rates) says so, with the API server's answer.
+  const NO_PROMETHEUS = `   pipeline  no figures: HTTP 404: services "${KUBE_PROMETHEUS_STACK.prometheusService}" not found`;
+
   it('reports every component progressing before any operator has written a status, exit 1', async () => {
     const r = await status().done;
     assert.equal(
@@ -181,6 +184,7 @@ describe('npm run status on a real API server', { skip }, () => {
         '.. postgres  progressing  waiting for the operator, 0/1 instances ready',
         '.. flink     progressing  JobManager unknown, job UNKNOWN, lifecycle unknown',
         '.. producer  progressing  0/2 replicas ready',
+        NO_PROMETHEUS,
         '',
       ].join('\n'),
     );
@@ -203,6 +207,7 @@ describe('npm run status on a real API server', { skip }, () => {
         '.. postgres  progressing  Setting up primary, 0/1 instances ready',
         '.. flink     progressing  JobManager DEPLOYING, job RECONCILING, lifecycle DEPLOYED',
         '.. producer  progressing  0/2 replicas ready',
+        NO_PROMETHEUS,
         '',
       ].join('\n'),
     );
@@ -232,6 +237,7 @@ describe('npm run status on a real API server', { skip }, () => {
         '!! postgres  failed       Cluster is in an unrecoverable state, needs manual intervention: Missing primary PVC tradestream-db-1',
         '!! flink     failed       JobManager ERROR, job RECONCILING, lifecycle FAILED: back-off 5m0s restarting failed container=flink-main-container pod=tradestream-pipeline-5d8f7c9b6-x2x9k_tradestream(0c9e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f)',
         `!! producer  failed       ${first?.metadata.name}: ImagePullBackOff: Back-off pulling image "tradestream-producer:dev": ErrImagePull: failed to pull and unpack image "docker.io/library/tradestream-producer:dev": pull access denied, repository does not exist or may require authorization`,
+        NO_PROMETHEUS,
         '',
       ].join('\n'),
     );
@@ -277,7 +283,7 @@ describe('npm run status on a real API server', { skip }, () => {
     const r = await status().done;
     assert.equal(
       r.stdout,
-      [...READY, 'ready: kafka, postgres, flink, producer (context test)', ''].join('\n'),
+      [...READY, NO_PROMETHEUS, 'ready: kafka, postgres, flink, producer (context test)', ''].join('\n'),
     );
     assert.deepEqual([r.code, r.stderr], [0, '']);
   });
