@@ -16,7 +16,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { dashboards } from '../charts/dashboards/index.ts';
 import { TICKER_VARIABLE } from '../charts/dashboards/market.ts';
 import { METRICS, type MetricSource } from '../charts/dashboards/metrics.ts';
@@ -160,13 +159,7 @@ describe('dashboard queries on the local stack', () => {
     const { postgres } = stack;
     const owner = await postgres.client();
     // The superuser makes the role as CloudNativePG's managed roles do on Kubernetes; the migration grants it.
-    const admin = new pg.Client({
-      host: postgres.dir,
-      port: postgres.port,
-      user: 'postgres',
-      database: postgres.database,
-    });
-    await admin.connect();
+    const admin = await postgres.superuserClient();
     try {
       await admin.query(`CREATE ROLE ${DASHBOARD_READER_ROLE} NOLOGIN`);
       await owner.query(migrationSql(config.profile, postgres.user));

@@ -301,7 +301,9 @@ export function expectedPatterns(
     const start = Math.floor(t.trade_timestamp / barMs) * barMs;
     const bars = byTicker.get(t.ticker) ?? new Map<number, TradeFacts[]>();
     byTicker.set(t.ticker, bars);
-    bars.set(start, [...(bars.get(start) ?? []), t]);
+    const group = bars.get(start);
+    if (group) group.push(t);
+    else bars.set(start, [t]);
   }
   const rows: PatternRow[] = [];
   for (const [ticker, groups] of byTicker) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { synthYaml } from '../charts/app.ts';
 import { find, parseManifests } from '../charts/manifests.ts';
 import { migrationJob, SINK_FRESHNESS_SQL } from '../charts/postgres.ts';
@@ -126,13 +126,7 @@ describe('schema migration (real PostgreSQL)', () => {
   it("grants CloudNativePG's exporter role the sink-freshness query, answered from the trade-time index", async () => {
     assert.ok(trades);
     // The role CloudNativePG 1.30 runs its exporter's queries as; here made by hand, as the superuser.
-    const admin = new pg.Client({
-      host: db.dir,
-      port: db.port,
-      user: 'postgres',
-      database: db.database,
-    });
-    await admin.connect();
+    const admin = await db.superuserClient();
     try {
       await admin.query(`CREATE ROLE ${METRICS_EXPORTER_ROLE} NOLOGIN`);
       await client.query('CREATE SCHEMA exporter');

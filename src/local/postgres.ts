@@ -125,6 +125,13 @@ export class LocalPostgres {
     return client;
   }
 
+  /** A connected client as the superuser, over the socket in the data directory; the caller ends it. */
+  async superuserClient(database = DATABASE): Promise<pg.Client> {
+    const client = new pg.Client({ host: this.dir, port: this.port, user: 'postgres', database });
+    await client.connect();
+    return client;
+  }
+
   private async asPostgres(command: string, args: string[]): Promise<string> {
     try {
       const { stdout } = await run('runuser', ['-u', 'postgres', '--', command, ...args], { cwd: this.dir });
@@ -185,8 +192,7 @@ export class LocalPostgres {
   }
 
   private async createAppDatabase(profile: ProfileName): Promise<void> {
-    const admin = new pg.Client({ host: this.dir, port: this.port, user: 'postgres', database: 'postgres' });
-    await admin.connect();
+    const admin = await this.superuserClient('postgres');
     try {
       // The password goes in as a literal escaped by the driver's quoting; the statement is never logged.
       await admin.query(`CREATE ROLE ${APP_USER} LOGIN PASSWORD ${admin.escapeLiteral(this.password)}`);

@@ -68,7 +68,7 @@ ${decodedRowType(columns)
   })};
 
 CREATE TEMPORARY VIEW ${TRADES_VIEW} AS
-SELECT ${columns.map((c) => id(c.name)).join(', ')}, ${EVENT_TIME}, proc_time
+SELECT ${names}, ${EVENT_TIME}, proc_time
 FROM ${SOURCE_TABLE}
 WHERE reason IS NULL;
 

@@ -7,8 +7,7 @@
  *   patterns.recoveryBars bars between, then a bar back near the trailing high;
  * - volume_burst: a bar whose volume without its largest print (so not one block) is patterns.burstFactor
  *   times the mean volume of the lookbackBars bars before it, after one that is not: found at its first bar.
- * The bars are 1-minute-VWAP-like tumbling aggregates (VWAP in DOUBLE from the exact sums, high, low, volume,
- * count); the previous bar's VWAP and the trailing high come from event-time OVERs, so every condition of the
+ * The bars are tumbling event-time aggregates (VWAP in DOUBLE from the exact sums, high, low, volume, count); the previous bar's VWAP and the trailing high come from event-time OVERs, so every condition of the
  * patterns is a flag of one bar, the flags of one pattern exclude each other, and a match is the leftmost one,
  * resuming after its last bar: exact and repeatable (ordered by event time; a ticker has one bar per window).
  * Each match is one row of trade_patterns, keyed by (ticker, pattern, match_start), and one alert with rule
@@ -96,7 +95,8 @@ const table = (profile: ProfileName): PostgresTable => ({
     integer('trade_count', 'Trades in the match'),
   ],
   key: PATTERNS_KEY,
-  comment: 'Per ticker: each match of a price pattern on short bars (momentum run-up, V-shaped crash)',
+  comment:
+    'Per ticker: each match of a pattern on short bars (momentum run-up, V-shaped crash, volume burst)',
 });
 
 const double = (x: number) => `CAST(${x} AS DOUBLE)`;
@@ -104,16 +104,17 @@ const double = (x: number) => `CAST(${x} AS DOUBLE)`;
 function barsSql(config: PipelineConfig): string {
   const p = config.patterns;
   const barMs = p.barSeconds * 1000;
+  const enough = `trade_count >= ${p.minBarTrades}`;
   const over = (rows: number) =>
     `OVER (PARTITION BY ticker ORDER BY window_time ROWS BETWEEN ${rows} PRECEDING AND CURRENT ROW)`;
   return `CREATE TEMPORARY VIEW ${BARS_VIEW} AS
 SELECT ticker, window_start, window_end, window_time, start_ms, vwap, high, low, volume, trade_count,
-  trade_count >= ${p.minBarTrades} AND vwap > prev_vwap * ${double(1 + p.momentumStep)} AS rising,
+  ${enough} AND vwap > prev_vwap * ${double(1 + p.momentumStep)} AS rising,
   vwap >= CAST(trailing_high AS DOUBLE) * ${double(1 - p.nearHigh)} AS near_high,
-  trade_count >= ${p.minBarTrades} AND CAST(low AS DOUBLE) <= CAST(trailing_high AS DOUBLE) * ${double(1 - p.crashDrop)} AS deep,
+  ${enough} AND CAST(low AS DOUBLE) <= CAST(trailing_high AS DOUBLE) * ${double(1 - p.crashDrop)} AS deep,
   -- Against the mean volume of the lookbackBars bars before (the window's sum without this bar), this bar's
   -- volume without its largest print: many large prints, not one block.
-  trade_count >= ${p.minBarTrades} AND trailing_bars = ${p.lookbackBars + 1}
+  ${enough} AND trailing_bars = ${p.lookbackBars + 1}
     AND CAST(volume - largest_print AS DOUBLE) * ${p.lookbackBars} >= ${double(p.burstFactor)} * CAST(trailing_volume - volume AS DOUBLE) AS burst
 FROM (
   SELECT *,
