@@ -20,6 +20,7 @@ export const TRADES_VIEW = 'trades';
  */
 export const RETURNS_VIEW = 'trade_returns';
 export const SEQUENCE_LOOKBACK = 10;
+const SEQUENCED_LOG_RETURN = 'sequenced_log_return';
 /** Refused records: `payload` (the original bytes), `reason`, and where they were read. */
 export const REJECTED_VIEW = 'rejected';
 export const CONSUMER_GROUP = 'tradestream-pipeline';
@@ -72,20 +73,13 @@ SELECT ${names}, ${EVENT_TIME}, proc_time
 FROM ${SOURCE_TABLE}
 WHERE reason IS NULL;
 
-CREATE TEMPORARY VIEW trades_sequenced AS
-SELECT *,
-  ${id(TRADE_TIME)} >= MAX(${id(TRADE_TIME)}) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN ${SEQUENCE_LOOKBACK} PRECEDING AND CURRENT ROW) AS in_sequence
-FROM ${TRADES_VIEW};
+-- The runner's aggregate (flink/, functions/SequencedLogReturn.java): one accumulator per ticker.
+CREATE TEMPORARY SYSTEM FUNCTION ${SEQUENCED_LOG_RETURN} AS 'dev.tradestream.flink.functions.SequencedLogReturn' LANGUAGE JAVA;
 
 CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
 SELECT ${names}, ${EVENT_TIME}, proc_time,
-  LN(CAST(price AS DOUBLE) / CAST(FIRST_VALUE(price) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS DOUBLE)) AS log_return
-FROM trades_sequenced
-WHERE in_sequence
-UNION ALL
-SELECT ${names}, ${EVENT_TIME}, proc_time, CAST(NULL AS DOUBLE)
-FROM trades_sequenced
-WHERE NOT in_sequence;
+  ${SEQUENCED_LOG_RETURN}(${id(TRADE_TIME)}, CAST(price AS DOUBLE), ${SEQUENCE_LOOKBACK}) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS log_return
+FROM ${TRADES_VIEW};
 
 CREATE TEMPORARY VIEW ${REJECTED_VIEW} AS
 SELECT payload, reason, source_topic, source_partition, source_offset
