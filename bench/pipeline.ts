@@ -25,6 +25,7 @@ import { LocalFlinkJob } from '../src/local/flink.ts';
 import { LocalStack } from '../src/local/stack.ts';
 import { logger } from '../src/log.ts';
 import { tradeAt } from '../src/market/index.ts';
+import { enabledAnalytics } from '../src/pipeline/analytics/index.ts';
 import { rawTrades } from '../src/pipeline/analytics/raw-trades.ts';
 import { env, id, postgresSinkDdl, SQL_ENV, storedValue, withOptions } from '../src/pipeline/flink-sql.ts';
 import { CONSUMER_GROUP } from '../src/pipeline/source.ts';
@@ -45,7 +46,7 @@ const program = new Command('bench:pipeline')
   .option('--checkpoint-ms <ms>', 'checkpoint interval of the latency runs', '10000')
   .option(
     '--off <analytics>',
-    'switch these analytics off, comma-separated (analytics.<name>: slidingWindows, anomalyScore)',
+    `switch these analytics off, comma-separated (analytics.<name>: ${Object.keys(loadConfig({ env: {} }).analytics).join(', ')})`,
   )
   .option('--print-sql', "print the shape runs' two scripts (reference, then ours) and exit")
   .parse();
@@ -481,7 +482,7 @@ if (t?.whole && t.copy) {
     '',
     `| throughput into stock_trades, ${trades} trades preloaded | rows/s | Flink JVM CPU-s per 1M trades |`,
     '| --- | ---: | ---: |',
-    `| whole job (decoder, dead letters, VWAP, alerts, PostgreSQL sink), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
+    `| whole job (${enabledAnalytics(benchConfig({})).map((a) => a.name).join(', ')}${offNames.length > 0 ? `; off: ${offNames.join(', ')}` : ''}), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
     `| whole job, steady state (10% -> 90% of rows) | ${fmt(w.steadyRate)} | ${fix(w.steadyCpuPerMillion)} |`,
     `| PostgreSQL COPY of the same rows (ceiling) | ${fmt(t.copy.rate)} | - |`,
     `| ratio job / COPY (whole drain) | ${ratio(w.rate, t.copy.rate)} | |`,
