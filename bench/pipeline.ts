@@ -478,11 +478,16 @@ const lines = [
 ];
 if (t?.whole && t.copy) {
   const w = t.whole;
+  const enabled = enabledAnalytics(benchConfig({})).map((a) => a.name);
+  const analytics = [
+    enabled.join(', '),
+    ...(offNames.length > 0 ? [`off: ${offNames.join(', ')}`] : []),
+  ].join('; ');
   lines.push(
     '',
     `| throughput into stock_trades, ${trades} trades preloaded | rows/s | Flink JVM CPU-s per 1M trades |`,
     '| --- | ---: | ---: |',
-    `| whole job (${enabledAnalytics(benchConfig({})).map((a) => a.name).join(', ')}${offNames.length > 0 ? `; off: ${offNames.join(', ')}` : ''}), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
+    `| whole job (${analytics}), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
     `| whole job, steady state (10% -> 90% of rows) | ${fmt(w.steadyRate)} | ${fix(w.steadyCpuPerMillion)} |`,
     `| PostgreSQL COPY of the same rows (ceiling) | ${fmt(t.copy.rate)} | - |`,
     `| ratio job / COPY (whole drain) | ${ratio(w.rate, t.copy.rate)} | |`,
