@@ -121,7 +121,7 @@ async function runProducer(stack: LocalStack, env: Record<string, string>): Prom
  */
 function referenceSql(config: PipelineConfig): string {
   const columns = columnsOf(config.profile);
-  const table = rawTrades.table(config.profile);
+  const table = rawTrades.table(config);
   const source = 'trades_json';
   const settings = (pipelineSql(config, [rawTrades]).match(/^SET '[^']+' = '[^']*';$/gm) ?? [])
     .filter((s) => !s.startsWith("SET 'pipeline.name'"))

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { App, type Chart, YamlOutputType } from 'cdk8s';
 import type { PipelineConfig } from '../src/config/index.ts';
-import { VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
+import { vwapTableName } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
 import { AlertsViewerChart } from './alerts-viewer.ts';
 import { dashboards } from './dashboards/index.ts';
@@ -83,8 +83,8 @@ export function tiltSettings(config: PipelineConfig) {
       /** CloudNativePG names instance pods `<cluster>-<serial>`; the first is the primary until a failover. */
       primaryPod: `${n.postgres.cluster}-1`,
       summaryQuery:
-        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${VWAP_TABLE}) AS vwap_rows, ` +
-        `(SELECT max(window_end) FROM ${VWAP_TABLE}) AS latest_vwap_window`,
+        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${vwapTableName(config)}) AS vwap_rows, ` +
+        `(SELECT max(window_end) FROM ${vwapTableName(config)}) AS latest_vwap_window`,
     },
     flink: {
       deployment: n.flink.deployment,

@@ -30,11 +30,11 @@ describe("the Market dashboard's read-only PostgreSQL datasource", () => {
   });
 
   it('grants the role SELECT on exactly the tables of the registry', () => {
-    const sql = migrationSql(config.profile, 'app');
+    const sql = migrationSql(config, 'app');
     const granted = [...sql.matchAll(new RegExp(`GRANT (\\w+) ON (\\w+) TO ${DASHBOARD_READER_ROLE};`, 'g'))];
     assert.deepEqual(
       granted.map((g) => g[2]),
-      postgresTables(config.profile).map((t) => t.name),
+      postgresTables(config).map((t) => t.name),
     );
     assert.ok(granted.every((g) => g[1] === 'SELECT'));
   });

@@ -30,7 +30,7 @@ export const POSTGRES_UID = 26;
  * migration Job connect as.
  */
 export function bootstrapSql(config: PipelineConfig): string {
-  return migrationSql(config.profile, config.kubernetes.postgres.owner);
+  return migrationSql(config, config.kubernetes.postgres.owner);
 }
 
 /**

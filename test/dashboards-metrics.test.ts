@@ -162,7 +162,7 @@ describe('dashboard queries on the local stack', () => {
     const admin = await postgres.superuserClient();
     try {
       await admin.query(`CREATE ROLE ${DASHBOARD_READER_ROLE} NOLOGIN`);
-      await owner.query(migrationSql(config.profile, postgres.user));
+      await owner.query(migrationSql(config, postgres.user));
       await owner.query('CREATE TABLE not_for_dashboards (x int)');
       const asReader = async (sql: string) => {
         await admin.query(`SET ROLE ${DASHBOARD_READER_ROLE}`);

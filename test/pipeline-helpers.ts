@@ -9,7 +9,7 @@ import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } fr
 import { javaBinary, PROJECT_ROOT, resolveJars } from '../src/local/maven.ts';
 import type { LocalStack } from '../src/local/stack.ts';
 import { tradeAt } from '../src/market/index.ts';
-import { LATE_TRADES_TABLE, SLIDING_TABLE, VWAP_TABLE } from '../src/pipeline/analytics/index.ts';
+import { LATE_TRADES_TABLE, slidingTableName, vwapTableName } from '../src/pipeline/analytics/index.ts';
 import { TRADES_TABLE } from '../src/schema/index.ts';
 import {
   expectedSlidingWindows,
@@ -125,7 +125,7 @@ export async function assertWindowsMatch(
           `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start, vwap::text,
                   notional::text, total_volume::text, trade_count::text, open_price::text, high_price::text,
                   low_price::text, close_price::text
-           FROM ${VWAP_TABLE}`,
+           FROM ${vwapTableName(stack.config)}`,
         )
       ).rows
         .map((r) => ({ ...r, window_start: Number(r.window_start) }))
@@ -169,7 +169,7 @@ export async function assertSlidingWindowsMatch(
           `SELECT ticker, (extract(epoch FROM window_start) * 1000)::bigint::text AS window_start,
                   (extract(epoch FROM window_end) * 1000)::bigint::text AS window_end, vwap::text,
                   notional::text, total_volume::text, trade_count::text, realized_volatility::text
-           FROM ${SLIDING_TABLE}`,
+           FROM ${slidingTableName(stack.config)}`,
         )
       ).rows
         .map((r) => ({

@@ -17,7 +17,7 @@ import { LocalPostgres } from '../src/local/postgres.ts';
 import { postgresDdl, postgresTables } from '../src/pipeline/analytics/index.ts';
 import { METRICS_EXPORTER_ROLE, migrationSql, TRADE_TIME_INDEX } from '../src/pipeline/migration.ts';
 
-const PROFILE = 'narrow';
+const CONFIG = loadConfig({ env: { PROFILE: 'narrow' } });
 const run = promisify(execFile);
 
 /** Everything the migration may change, for the tables of one schema, in a stable order. */
@@ -52,13 +52,13 @@ async function describeSchema(client: pg.Client, schema: string) {
 describe('schema migration (real PostgreSQL)', () => {
   let db: LocalPostgres;
   let client: pg.Client;
-  const tables = postgresTables(PROFILE);
+  const tables = postgresTables(CONFIG);
   const [trades, , lateTrades] = tables;
   const migrate = (schema: string) =>
-    client.query(`SET search_path TO ${schema}; ${migrationSql(PROFILE, db.user)}`);
+    client.query(`SET search_path TO ${schema}; ${migrationSql(CONFIG, db.user)}`);
 
   before(async () => {
-    db = await LocalPostgres.start({ profile: PROFILE, durable: false });
+    db = await LocalPostgres.start({ config: CONFIG, durable: false });
     client = await db.client();
   });
   after(async () => {
@@ -163,7 +163,7 @@ describe('schema migration (real PostgreSQL)', () => {
 
   it("runs the Kubernetes Job's own psql command, twice, to the same schema", async () => {
     // The owner the Job connects as is the Secret's user: here the local app user.
-    const config = loadConfig({ env: { PROFILE, KUBERNETES_POSTGRES_OWNER: db.user } });
+    const config = loadConfig({ env: { PROFILE: CONFIG.profile, KUBERNETES_POSTGRES_OWNER: db.user } });
     const job = find(parseManifests(synthYaml(config)), 'Job', migrationJob(config).name);
     const [container] = (job.spec as { template: { spec: { containers: { command: string[] }[] } } }).template
       .spec.containers;

@@ -111,7 +111,7 @@ describe('Grafana dashboards', () => {
 
   it('name only real tables and columns of the analytics registry in SQL', async () => {
     await loadModule();
-    const tables = new Map(postgresTables(config.profile).map((t) => [t.name, t]));
+    const tables = new Map(postgresTables(config).map((t) => [t.name, t]));
     const sql = [
       ...queries.filter((q) => q.rawSql).map((q) => ({ where: q.panel, rawSql: q.rawSql as string })),
       ...built.flatMap((d) => variableQueries(d).map((v) => ({ where: `$${v.variable}`, rawSql: v.rawSql }))),

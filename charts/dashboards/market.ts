@@ -23,7 +23,7 @@ import {
   ALERT_HISTORY_TABLE,
   type PostgresTable,
   postgresTables,
-  VWAP_TABLE,
+  vwapTableName,
 } from '../../src/pipeline/analytics/index.ts';
 import { legend, POSTGRES, sqlQuery, tooltip } from './shared.ts';
 
@@ -41,7 +41,7 @@ export function columnsOfTable(table: PostgresTable) {
 }
 
 const tableNamed = (config: PipelineConfig, name: string): PostgresTable => {
-  const table = postgresTables(config.profile).find((t) => t.name === name);
+  const table = postgresTables(config).find((t) => t.name === name);
   if (!table) throw new Error(`no table ${name} in the analytics registry`);
   return table;
 };
@@ -51,13 +51,13 @@ const WINDOW_COLUMNS = ['ticker', 'window_start', 'window_end', 'vwap'];
 
 /** Every table of windows per ticker with a VWAP (tumbling and sliding today). */
 export function vwapTables(config: PipelineConfig): PostgresTable[] {
-  return postgresTables(config.profile).filter((t) =>
+  return postgresTables(config).filter((t) =>
     WINDOW_COLUMNS.every((name) => t.columns.some((c) => c.name === name)),
   );
 }
 
 export function marketDashboard(config: PipelineConfig): DashboardBuilder {
-  const vwap = tableNamed(config, VWAP_TABLE);
+  const vwap = tableNamed(config, vwapTableName(config));
   const v = columnsOfTable(vwap);
   const ticker = `'$${TICKER_VARIABLE}'`;
 

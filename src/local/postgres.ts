@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import type { PipelineConfig } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { migrationSql } from '../pipeline/migration.ts';
-import type { ProfileName } from '../schema/index.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
@@ -32,8 +32,8 @@ function binDir(): string {
 }
 
 export interface LocalPostgresOptions {
-  /** Schema profile whose tables are created. */
-  profile: ProfileName;
+  /** The config whose tables (profile, window names) the migration creates. */
+  config: PipelineConfig;
   /**
    * false turns fsync off: faster, and only for throwaway test data. Commits still reach the OS before they are
    * acknowledged (synchronous_commit stays on), so a SIGKILLed server loses no committed row, as the outage tests
@@ -76,7 +76,7 @@ export class LocalPostgres {
     ]);
     db.durable = options.durable ?? true;
     await db.startServer();
-    await db.createAppDatabase(options.profile);
+    await db.createAppDatabase(options.config);
     logger.info({ port: db.port, seconds: (Date.now() - started) / 1000 }, 'local PostgreSQL ready');
     return db;
   }
@@ -191,7 +191,7 @@ export class LocalPostgres {
     }
   }
 
-  private async createAppDatabase(profile: ProfileName): Promise<void> {
+  private async createAppDatabase(config: PipelineConfig): Promise<void> {
     const admin = await this.superuserClient('postgres');
     try {
       // The password goes in as a literal escaped by the driver's quoting; the statement is never logged.
@@ -203,7 +203,7 @@ export class LocalPostgres {
     // The same migration as on Kubernetes; one query string is one transaction.
     const app = await this.client();
     try {
-      await app.query(migrationSql(profile, APP_USER));
+      await app.query(migrationSql(config, APP_USER));
     } finally {
       await app.end();
     }

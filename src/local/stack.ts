@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { allTopics, type PipelineConfig, producerConfigEnv, tradeTopics } from '../config/index.ts';
 import { logger } from '../log.ts';
-import { LATE_TRADES_TABLE, VWAP_TABLE } from '../pipeline/analytics/index.ts';
+import { LATE_TRADES_TABLE, vwapTableName } from '../pipeline/analytics/index.ts';
 import { KAFKA_USERS, type KafkaClient, kafkaAccess } from '../pipeline/kafka-access.ts';
 import { pipelineSql, SQL_ENV } from '../pipeline/sql.ts';
 import { TRADES_TABLE } from '../schema/index.ts';
@@ -123,7 +123,7 @@ export class LocalStack {
   static async start(config: PipelineConfig, options: LocalStackOptions = {}): Promise<LocalStack> {
     const [kafka, postgres] = await Promise.allSettled([
       options.kafka ?? LocalStack.startKafka(config),
-      LocalPostgres.start({ profile: config.profile, durable: options.durable }),
+      LocalPostgres.start({ config, durable: options.durable }),
     ]).then(async ([k, p]) => {
       if (k.status === 'fulfilled' && p.status === 'fulfilled') return [k.value, p.value] as const;
       // One started and the other did not: stop the one that runs before reporting.
@@ -285,7 +285,7 @@ export class LocalStack {
     const db = await this.postgres.client();
     try {
       const { rows } = await db.query<{ trades: string; windows: string; late: string }>(
-        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${VWAP_TABLE}) AS windows,
+        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${vwapTableName(this.config)}) AS windows,
                 (SELECT count(*) FROM ${LATE_TRADES_TABLE}) AS late`,
       );
       return {

@@ -11,7 +11,8 @@
  * Roles are not created here (the application user may not create roles): declare them in the Cluster's
  * `spec.managed.roles`, which the operator reconciles on a running cluster; GRANTs on the tables belong here.
  */
-import { type ProfileName, postgresColumnDefinition, TRADE_TIME, TRADES_TABLE } from '../schema/index.ts';
+import type { PipelineConfig } from '../config/index.ts';
+import { postgresColumnDefinition, TRADE_TIME, TRADES_TABLE } from '../schema/index.ts';
 import { postgresDdl, postgresTables } from './analytics/index.ts';
 
 /**
@@ -55,7 +56,7 @@ const MIGRATION_LOCK = 8_402_117;
  * The migration script, to run in one transaction as the tables' owner (or as the superuser, which then hands
  * the tables to the owner). Idempotent: a second run finds everything in place.
  */
-export function migrationSql(profile: ProfileName, owner: string): string {
+export function migrationSql(config: PipelineConfig, owner: string): string {
   return [
     '-- tradestream schema migration: generated from src/pipeline/analytics by src/pipeline/migration.ts; do not edit.',
     '-- Idempotent and additive; run by the CloudNativePG bootstrap, the migration Job and the local stack.',
@@ -65,7 +66,7 @@ export function migrationSql(profile: ProfileName, owner: string): string {
     "SET lock_timeout = '10s';",
     `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK});`,
     '',
-    ...postgresTables(profile).flatMap((table) => [
+    ...postgresTables(config).flatMap((table) => [
       // Columns first (a no-op on a missing table), so that the column comments below find them.
       `ALTER TABLE IF EXISTS ${table.name}`,
       // Declared as a fresh table declares them (type, NOT NULL, CHECK), so a column added later is the same.
@@ -82,7 +83,7 @@ export function migrationSql(profile: ProfileName, owner: string): string {
     // The dashboards read every table the job writes (a table added later is granted by the next run).
     ...grantSelectIfRoleExists(
       DASHBOARD_READER_ROLE,
-      postgresTables(profile).map((t) => t.name),
+      postgresTables(config).map((t) => t.name),
     ),
     '',
   ].join('\n');

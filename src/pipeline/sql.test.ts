@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig, tradeTopics } from '../config/index.ts';
 import { columnsOf, decodeRules, flinkWireType, PROFILE_NAMES } from '../schema/index.ts';
-import { ALERT_RULES, ANALYTICS, postgresDdl } from './analytics/index.ts';
+import { ALERT_RULES, ANALYTICS, durationName, postgresDdl, postgresTables } from './analytics/index.ts';
 import { vwapWindows } from './analytics/vwap.ts';
+import { migrationSql } from './migration.ts';
 import { interval, pipelineSql, SQL_ENV } from './sql.ts';
 
 const config = (overrides: Parameters<typeof loadConfig>[0] = {}) => loadConfig({ env: {}, ...overrides });
@@ -74,7 +75,7 @@ describe('pipelineSql', () => {
             'stock_trades',
             'trade_vwap_1m',
             'late_trades',
-            'trade_windows_sliding',
+            'trade_windows_5m_every_1m',
             'trade_patterns',
             'alerts',
             'alert_history',
@@ -140,10 +141,28 @@ describe('interval', () => {
 
 describe('the VWAP table', () => {
   it('keys the table on ticker and window start, with the schema types of ticker and price', () => {
-    const ddl = postgresDdl(vwapWindows.table('narrow'));
+    const ddl = postgresDdl(vwapWindows.table(config()));
     assert.match(ddl, /ticker varchar\(12\) NOT NULL/);
     assert.match(ddl, /open_price numeric\(12,4\) NOT NULL/);
     assert.match(ddl, /PRIMARY KEY \(ticker, window_start\)/);
+  });
+
+  it('names each window table for its length, in the job, the migration and the registry alike', () => {
+    const windows = { vwapSeconds: 30, slidingSeconds: 7200, slideSeconds: 90 };
+    const c = config({ overrides: { windows } });
+    const names = postgresTables(c).map((t) => t.name);
+    assert.deepEqual(
+      names.filter((n) => /^trade_(vwap|windows)_/.test(n)),
+      ['trade_vwap_30s', 'trade_windows_2h_every_90s'],
+    );
+    const sql = pipelineSql(c);
+    assert.match(sql, /INSERT INTO trade_vwap_30s\n/);
+    assert.match(sql, /'table-name' = 'trade_vwap_30s'/);
+    assert.match(sql, /INSERT INTO trade_windows_2h_every_90s\n/);
+    const migration = migrationSql(c, 'app');
+    for (const name of names)
+      assert.match(migration, new RegExp(`CREATE TABLE IF NOT EXISTS ${name} `), name);
+    assert.deepEqual([60, 300, 3600, 86_400, 61].map(durationName), ['1m', '5m', '1h', '24h', '61s']);
   });
 
   it('slides the sliding windows as configured, and leaves them out when switched off', () => {
@@ -153,7 +172,7 @@ describe('the VWAP table', () => {
       /HOP\(TABLE trade_returns, DESCRIPTOR\(event_time\), INTERVAL '0 00:02:00.000' DAY TO SECOND\(3\), INTERVAL '0 00:10:00.000' DAY TO SECOND\(3\)\)/,
     );
     const off = pipelineSql(config({ overrides: { analytics: { slidingWindows: false } } }));
-    assert.doesNotMatch(off, /INSERT INTO trade_windows_sliding|HOP\(/);
+    assert.doesNotMatch(off, /INSERT INTO trade_windows_|HOP\(/);
     assert.match(off, /INSERT INTO trade_vwap_1m/);
   });
 

@@ -6,10 +6,10 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { tradeTopics } from '../../config/index.ts';
+import { type PipelineConfig, tradeTopics } from '../../config/index.ts';
 import { logger } from '../../log.ts';
 import { DEAD_LETTER_HEADERS } from '../../pipeline/analytics/dead-letters.ts';
-import { postgresTables, VWAP_TABLE, vwapColumns } from '../../pipeline/analytics/index.ts';
+import { postgresTables, vwapColumns, vwapTableName } from '../../pipeline/analytics/index.ts';
 import { KAFKA_USERS, VIEWER_GROUP_PREFIX } from '../../pipeline/kafka-access.ts';
 import { CONSUMER_GROUP } from '../../pipeline/source.ts';
 import { columnsOf, type ProfileName, TRADE_TIME, TRADES_TABLE } from '../../schema/index.ts';
@@ -22,10 +22,12 @@ function columnNamed(columns: readonly { name: string }[], name: string, of: str
 }
 
 /** The VWAP table's columns a candle is drawn from. */
-function candleColumns(profile: ProfileName) {
-  const columns = vwapColumns(profile);
-  const name = (n: string) => columnNamed(columns, n, VWAP_TABLE);
+function candleColumns(config: PipelineConfig) {
+  const table = vwapTableName(config);
+  const columns = vwapColumns(config.profile);
+  const name = (n: string) => columnNamed(columns, n, table);
   return {
+    table,
     ticker: name('ticker'),
     start: name('window_start'),
     open: name('open_price'),
@@ -183,7 +185,7 @@ export class DashboardData {
   readonly deadLetters: DeadLetterView[] = [];
 
   constructor(private readonly stack: LocalStack) {
-    this.columns = candleColumns(stack.config.profile);
+    this.columns = candleColumns(stack.config);
     this.trade = tradeFields(stack.config.profile);
     this.kafka = new Kafka({
       clientId: 'tradestream-dashboard',
@@ -225,7 +227,7 @@ export class DashboardData {
     const rows = await this.query<Record<keyof Candle, string>>(
       `SELECT extract(epoch FROM ${c.start})::bigint AS time, ${c.open} AS open, ${c.high} AS high,
               ${c.low} AS low, ${c.close} AS close, ${c.vwap} AS vwap, ${c.volume} AS volume
-       FROM ${VWAP_TABLE} WHERE ${c.ticker} = $1 ORDER BY ${c.start} DESC LIMIT $2`,
+       FROM ${c.table} WHERE ${c.ticker} = $1 ORDER BY ${c.start} DESC LIMIT $2`,
       [ticker, limit],
     );
     return rows.reverse().map((r) => ({
@@ -244,7 +246,7 @@ export class DashboardData {
     const c = this.columns;
     const rows = await this.query<{ ticker: string; volume: string }>(
       `SELECT ${c.ticker} AS ticker, sum(${c.volume}) AS volume
-       FROM (SELECT ${c.ticker}, ${c.volume} FROM ${VWAP_TABLE} ORDER BY ${c.start} DESC LIMIT 20000) AS latest
+       FROM (SELECT ${c.ticker}, ${c.volume} FROM ${c.table} ORDER BY ${c.start} DESC LIMIT 20000) AS latest
        GROUP BY ${c.ticker} ORDER BY volume DESC, ticker LIMIT $1`,
       [limit],
     );
@@ -298,7 +300,7 @@ export class DashboardData {
   async health(): Promise<Health> {
     const at = Date.now();
     const { config, job } = this.stack;
-    const tables = postgresTables(config.profile).map((t) => t.name);
+    const tables = postgresTables(config).map((t) => t.name);
     const settle = <T>(what: string, p: Promise<T>, fallback: T) =>
       p.catch((error) => {
         logger.debug({ error: String(error) }, `dashboard: ${what} unavailable`);

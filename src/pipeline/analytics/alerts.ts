@@ -5,13 +5,13 @@
  * ms, null but for the patterns, whose trade fields are the match's: patterns.ts), keyed by ticker. The fields
  * after `threshold` were added later: readers of older alerts find them absent.
  */
+import type { PipelineConfig } from '../../config/index.ts';
 import {
   columnsOf,
   flinkWireType,
   instant,
   oneOf,
   orNull,
-  type ProfileName,
   ratio,
   TRADE_KEY,
   TRADE_TIME,
@@ -69,7 +69,7 @@ ${columnsOf(config.profile)
 
 export const ALERT_HISTORY_TABLE = 'alert_history';
 
-const historyTable = (profile: ProfileName): PostgresTable => ({
+const historyTable = ({ profile }: PipelineConfig): PostgresTable => ({
   name: ALERT_HISTORY_TABLE,
   columns: [
     oneOf(...alertRules.map((r) => r.name))('rule', 'The rule that raised the alert'),
@@ -95,7 +95,7 @@ const historyTable = (profile: ProfileName): PostgresTable => ({
 export const alertHistory = {
   name: 'alert history',
   table: historyTable,
-  sinkDdl: (config) => postgresSinkDdl(config, historyTable(config.profile)),
+  sinkDdl: (config) => postgresSinkDdl(config, historyTable(config)),
   insert: () => {
     const time = (ms: string) => `CAST(TO_TIMESTAMP_LTZ(${ms}, 3) AS TIMESTAMP(3))`;
     return `INSERT INTO ${ALERT_HISTORY_TABLE}

@@ -4,7 +4,7 @@
  * into one script; the local stack and the charts take their tables from the same registry.
  */
 import type { PipelineConfig } from '../../config/index.ts';
-import { type Column, type ProfileName, postgresTableDdl } from '../../schema/index.ts';
+import { type Column, postgresTableDdl } from '../../schema/index.ts';
 
 /** A PostgreSQL table an analytic writes, upserted on `key`. */
 export interface PostgresTable {
@@ -19,13 +19,24 @@ export interface Analytic {
   /** Short name, for logs and tests. */
   readonly name: string;
   /** The PostgreSQL table it writes, if it writes one (created even while the analytic is off). */
-  table?(profile: ProfileName): PostgresTable;
+  table?(config: PipelineConfig): PostgresTable;
   /** Whether the config runs it (default: always). */
   enabled?(config: PipelineConfig): boolean;
   /** Flink DDL of its sink (and any view only it reads). */
   sinkDdl(config: PipelineConfig): string;
   /** Its INSERT, one statement of the job's statement set. */
   insert(config: PipelineConfig): string;
+}
+
+/**
+ * A window length as a table name says it: 60 -> "1m", 30 -> "30s", 7200 -> "2h", 90 -> "90s". The windows are
+ * configurable, so a window table's name carries its length: a changed length writes a new table rather than
+ * mixing two lengths in one (the migration never drops the old one).
+ */
+export function durationName(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;

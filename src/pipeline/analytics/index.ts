@@ -3,7 +3,6 @@
  * tables (local stack, charts, tests) derives from this one; its topics are the config's (config/topics.ts).
  */
 import type { PipelineConfig } from '../../config/index.ts';
-import type { ProfileName } from '../../schema/index.ts';
 import { alertHistory, alerts } from './alerts.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
 import { anomalyScore } from './anomaly-score.ts';
@@ -18,11 +17,11 @@ import { vwapWindows } from './vwap.ts';
 
 export { ALERT_HISTORY_TABLE, alertRules } from './alerts.ts';
 export type { Analytic, PostgresTable } from './analytic.ts';
-export { postgresDdl } from './analytic.ts';
+export { durationName, postgresDdl } from './analytic.ts';
 export { LATE_TRADES_TABLE } from './late-trades.ts';
 export { PATTERN_NAMES, PATTERNS_KEY, PATTERNS_TABLE, type PatternName, patternRule } from './patterns.ts';
-export { SLIDING_KEY, SLIDING_TABLE } from './sliding-windows.ts';
-export { VWAP_KEY, VWAP_TABLE, vwapColumns } from './vwap.ts';
+export { SLIDING_KEY, slidingTableName } from './sliding-windows.ts';
+export { VWAP_KEY, vwapColumns, vwapTableName } from './vwap.ts';
 
 export const ANALYTICS: readonly Analytic[] = [
   rawTrades,
@@ -40,9 +39,9 @@ export function enabledAnalytics(config: PipelineConfig, analytics = ANALYTICS):
   return analytics.filter((a) => a.enabled?.(config) ?? true);
 }
 
-/** Every PostgreSQL table the job writes, for the profile. */
-export function postgresTables(profile: ProfileName): PostgresTable[] {
-  return ANALYTICS.flatMap((a) => (a.table ? [a.table(profile)] : []));
+/** Every PostgreSQL table the job writes, for the config's profile and windows. */
+export function postgresTables(config: PipelineConfig): PostgresTable[] {
+  return ANALYTICS.flatMap((a) => (a.table ? [a.table(config)] : []));
 }
 
 /** The rule names an alert can carry. */

@@ -11,7 +11,8 @@
  * its output has no time attribute for the windows. Exact accounting there needs windows in keyed state of the
  * job's own.
  */
-import { instant, type ProfileName, TRADE_KEY, TRADE_TIME } from '../../schema/index.ts';
+import type { PipelineConfig } from '../../config/index.ts';
+import { instant, TRADE_KEY, TRADE_TIME } from '../../schema/index.ts';
 import { id, postgresSinkDdl } from '../flink-sql.ts';
 import { EVENT_TIME, TRADES_VIEW } from '../source.ts';
 import type { Analytic, PostgresTable } from './analytic.ts';
@@ -19,7 +20,7 @@ import { fromTradeColumn, windowClosed } from './vwap.ts';
 
 export const LATE_TRADES_TABLE = 'late_trades';
 
-const table = (profile: ProfileName): PostgresTable => ({
+const table = ({ profile }: PipelineConfig): PostgresTable => ({
   name: LATE_TRADES_TABLE,
   columns: [
     fromTradeColumn(profile, TRADE_KEY, TRADE_KEY, 'The late trade (also in stock_trades)'),
@@ -37,7 +38,7 @@ const table = (profile: ProfileName): PostgresTable => ({
 export const lateTrades = {
   name: 'late trades',
   table,
-  sinkDdl: (config) => postgresSinkDdl(config, table(config.profile)),
+  sinkDdl: (config) => postgresSinkDdl(config, table(config)),
   insert(config) {
     return `INSERT INTO ${LATE_TRADES_TABLE}
 SELECT ${id(TRADE_KEY)}, ticker, ${EVENT_TIME}, CURRENT_WATERMARK(${EVENT_TIME})

@@ -14,16 +14,7 @@
  * pattern_<name>. Switched off by analytics.patterns=false.
  */
 import type { PipelineConfig } from '../../config/index.ts';
-import {
-  columnsOf,
-  flinkWireType,
-  instant,
-  integer,
-  oneOf,
-  type ProfileName,
-  ratio,
-  TRADE_TIME,
-} from '../../schema/index.ts';
+import { columnsOf, flinkWireType, instant, integer, oneOf, ratio, TRADE_TIME } from '../../schema/index.ts';
 import { id, interval, postgresSinkDdl, str } from '../flink-sql.ts';
 import { EVENT_TIME, TRADES_VIEW } from '../source.ts';
 import type { AlertRule } from './alert-rule.ts';
@@ -80,7 +71,7 @@ export const PATTERN_NAMES = Object.keys(PATTERNS) as PatternName[];
 /** The alert rule of a pattern. */
 export const patternRule = <N extends PatternName>(name: N) => `pattern_${name}` as const;
 
-const table = (profile: ProfileName): PostgresTable => ({
+const table = ({ profile }: PipelineConfig): PostgresTable => ({
   name: PATTERNS_TABLE,
   columns: [
     fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
@@ -170,9 +161,7 @@ export const patterns = {
   table,
   enabled: (config: PipelineConfig) => config.analytics.patterns,
   sinkDdl: (config) =>
-    [`${barsSql(config)};`, `${matchesSql(config)};`, postgresSinkDdl(config, table(config.profile))].join(
-      '\n\n',
-    ),
+    [`${barsSql(config)};`, `${matchesSql(config)};`, postgresSinkDdl(config, table(config))].join('\n\n'),
   insert: () => `INSERT INTO ${PATTERNS_TABLE}
 SELECT ticker, ${PATTERN}, match_start, match_end, first_vwap, last_vwap, low, high, total_volume, trade_count
 FROM ${MATCHES_VIEW}`,

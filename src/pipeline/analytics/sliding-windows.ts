@@ -6,20 +6,21 @@
  * before the window; an out-of-sequence trade (stale price) adds no return, but counts in the VWAP and volume. Switched off by analytics.slidingWindows=false.
  */
 import type { PipelineConfig } from '../../config/index.ts';
-import { instant, type ProfileName, ratio } from '../../schema/index.ts';
+import { instant, ratio } from '../../schema/index.ts';
 import { interval, postgresSinkDdl } from '../flink-sql.ts';
 import { EVENT_TIME, RETURNS_VIEW } from '../source.ts';
-import type { Analytic, PostgresTable } from './analytic.ts';
+import { type Analytic, durationName, type PostgresTable } from './analytic.ts';
 import { fromTradeColumn, VOLUME_AGGREGATES, VOLUME_COLUMNS } from './vwap.ts';
 
-/** Sliding windows; each row's window_start and window_end say its length (windows.slidingSeconds). */
-export const SLIDING_TABLE = 'trade_windows_sliding';
+/** The sliding windows' table, named for their length and slide: trade_windows_5m_every_1m by default. */
+export const slidingTableName = ({ windows }: PipelineConfig) =>
+  `trade_windows_${durationName(windows.slidingSeconds)}_every_${durationName(windows.slideSeconds)}`;
 export const SLIDING_KEY = ['ticker', 'window_start', 'window_end'] as const;
 
-const table = (profile: ProfileName): PostgresTable => ({
-  name: SLIDING_TABLE,
+const table = (config: PipelineConfig): PostgresTable => ({
+  name: slidingTableName(config),
   columns: [
-    fromTradeColumn(profile, 'ticker', 'ticker', 'Instrument symbol'),
+    fromTradeColumn(config.profile, 'ticker', 'ticker', 'Instrument symbol'),
     instant('window_start', 'Start of the sliding event-time window, UTC'),
     instant('window_end', 'End of the window (exclusive), UTC: window_start plus windows.slidingSeconds'),
     ...VOLUME_COLUMNS,
@@ -36,10 +37,10 @@ export const slidingWindows = {
   name: 'sliding windows',
   table,
   enabled: (config: PipelineConfig) => config.analytics.slidingWindows,
-  sinkDdl: (config) => postgresSinkDdl(config, table(config.profile)),
+  sinkDdl: (config) => postgresSinkDdl(config, table(config)),
   insert(config) {
     const { slidingSeconds, slideSeconds } = config.windows;
-    return `INSERT INTO ${SLIDING_TABLE}
+    return `INSERT INTO ${slidingTableName(config)}
 SELECT ticker, window_start, window_end,
   ${VOLUME_AGGREGATES},
   SQRT(COALESCE(SUM(log_return * log_return), 0))

@@ -16,9 +16,11 @@ import {
 } from '../../schema/index.ts';
 import { id, interval, postgresSinkDdl } from '../flink-sql.ts';
 import { EVENT_TIME, TRADES_VIEW, tradeKeyLength } from '../source.ts';
-import type { Analytic, PostgresTable } from './analytic.ts';
+import { type Analytic, durationName, type PostgresTable } from './analytic.ts';
 
-export const VWAP_TABLE = 'trade_vwap_1m';
+/** The tumbling windows' table, named for their length: trade_vwap_1m for windows.vwapSeconds = 60. */
+export const vwapTableName = (config: PipelineConfig) =>
+  `trade_vwap_${durationName(config.windows.vwapSeconds)}`;
 /** The VWAP table's upsert key, in PostgreSQL and in the Flink sink alike. */
 export const VWAP_KEY = ['ticker', 'window_start'] as const;
 
@@ -71,9 +73,9 @@ export function vwapColumns(profile: ProfileName): readonly Column[] {
   ];
 }
 
-const table = (profile: ProfileName): PostgresTable => ({
-  name: VWAP_TABLE,
-  columns: vwapColumns(profile),
+const table = (config: PipelineConfig): PostgresTable => ({
+  name: vwapTableName(config),
+  columns: vwapColumns(config.profile),
   key: VWAP_KEY,
   comment: 'Per ticker and tumbling event-time window: volume-weighted average price, volume, count, OHLC',
 });
@@ -83,7 +85,7 @@ export const vwapWindows = {
   table,
   sinkDdl(config) {
     const keyLength = tradeKeyLength(config);
-    return `${postgresSinkDdl(config, table(config.profile))}
+    return `${postgresSinkDdl(config, table(config))}
 
 -- A sortable (event time, ${TRADE_KEY}, price) key per trade: MIN and MAX of it give a window's open and close.
 CREATE TEMPORARY VIEW trades_ordered AS
@@ -94,7 +96,7 @@ WHERE CURRENT_WATERMARK(${EVENT_TIME}) IS NULL OR NOT (${windowClosed(config)});
   },
   insert(config) {
     const priceAt = 16 + tradeKeyLength(config);
-    return `INSERT INTO ${VWAP_TABLE}
+    return `INSERT INTO ${vwapTableName(config)}
 SELECT ticker, window_start, window_end,
   ${VOLUME_AGGREGATES},
   CAST(SUBSTR(MIN(order_key), ${priceAt}) AS DECIMAL(12, 4)),
