@@ -49,25 +49,98 @@ export function logReturns(trades: readonly TradeFacts[]): (number | undefined)[
 }
 
 /**
+ * The anomaly model of one ticker (the runner's AnomalyScore.java, written again from its description): decayed
+ * recent and usual means of the log price and the log volume, their deviations' scales, and the alert state.
+ * `score` takes the next in-sequence trade and returns its score if it alerts. Same double arithmetic in the
+ * same order (JavaScript's Math.exp, log and sqrt are fdlibm's, as Java's StrictMath), so the scores are equal.
+ */
+export class AnomalyReference {
+  private trades = 0;
+  private firstTime = 0;
+  private lastTime = 0;
+  private logPrice = 0;
+  private fast = { weight: 0, price: 0, volume: 0 };
+  private slow = { weight: 0, price: 0, volume: 0 };
+  private priceScale = 0;
+  private volumeScale = 0;
+  private silent = false;
+  private lastLoud = 0;
+
+  constructor(
+    private readonly p: {
+      threshold: number;
+      warmupTrades: number;
+      fastMs: number;
+      slowMs: number;
+      rearmMs: number;
+    },
+  ) {}
+
+  score(t: number, logReturn: number, volume: number): number | undefined {
+    const { threshold, warmupTrades, fastMs, slowMs, rearmMs } = this.p;
+    if (this.trades === 0) this.firstTime = this.lastTime = t;
+    const dt = Math.max(0, t - this.lastTime);
+    this.lastTime = Math.max(this.lastTime, t);
+    this.trades++;
+    const decay = (means: { weight: number; price: number; volume: number }, horizon: number) => {
+      const d = Math.exp(-dt / horizon);
+      means.weight = means.weight * d + 1;
+      means.price = means.price * d + this.logPrice;
+      means.volume = means.volume * d + Math.log(volume);
+    };
+    this.logPrice += logReturn;
+    decay(this.fast, fastMs);
+    decay(this.slow, slowMs);
+    const shrink = 3;
+    const deviation = (recent: number, usual: number) =>
+      (recent + shrink * usual) / (this.fast.weight + shrink) - usual;
+    const dp = deviation(this.fast.price, this.slow.price / this.slow.weight);
+    const dv = deviation(this.fast.volume, this.slow.volume / this.slow.weight);
+    const zp = this.priceScale > 0 ? Math.abs(dp) / Math.sqrt(this.priceScale) : 0;
+    const zv = this.volumeScale > 0 ? Math.max(0, dv) / Math.sqrt(this.volumeScale) : 0;
+    const score = Math.sqrt(zp * zp + zv * zv);
+
+    const ready = this.trades > warmupTrades && t - this.firstTime >= slowMs;
+    let alert: number | undefined;
+    if (ready) {
+      if (!this.silent && score > threshold) {
+        alert = score;
+        this.silent = true;
+      }
+      if (score >= threshold / 2) this.lastLoud = t;
+      else if (this.silent && t - this.lastLoud >= rearmMs) this.silent = false;
+    }
+    let learning = 1 - Math.exp(-dt / (5 * slowMs));
+    if (!ready) learning = Math.max(learning, 1e-3);
+    const taught = (d: number, scale: number) => (ready && scale > 0 ? Math.min(d * d, 9 * scale) : d * d);
+    this.priceScale += learning * (taught(dp, this.priceScale) - this.priceScale);
+    this.volumeScale += learning * (taught(dv, this.volumeScale) - this.volumeScale);
+    return alert;
+  }
+}
+
+/** The anomaly model's parameters from the config. */
+export const anomalyParameters = ({ alerts }: Pick<PipelineConfig, 'alerts'>) => ({
+  threshold: alerts.anomalyThreshold,
+  warmupTrades: alerts.anomalyWarmupTrades,
+  fastMs: Math.round(alerts.anomalyFastSeconds * 1000),
+  slowMs: Math.round(alerts.anomalySlowSeconds * 1000),
+  rearmMs: Math.round(alerts.anomalyRearmSeconds * 1000),
+});
+
+/**
  * Alerts for trades in the order the pipeline sees each ticker's trades (the producer's order: a ticker's
- * trades share one partition). Same double arithmetic as the generated SQL, in the same order, but for the
- * anomaly score's window sums (Flink adds and retracts; here each window is summed afresh), so its score is
- * equal within rounding.
+ * trades share one partition). Same double arithmetic as the generated SQL and the runner's functions, in the
+ * same order.
  */
 export function expectedAlerts(
   trades: readonly TradeFacts[],
   config: Pick<PipelineConfig, 'alerts' | 'analytics'>,
 ): ExpectedAlert[] {
-  const {
-    volumeThreshold,
-    relativeFactor,
-    trailingTrades,
-    anomalyThreshold,
-    anomalyTrades: n,
-  } = config.alerts;
+  const { volumeThreshold, relativeFactor, trailingTrades } = config.alerts;
   const recent = new Map<string, number[]>();
   const returns = logReturns(trades);
-  const features = new Map<string, { returns: number[]; volumes: number[] }>();
+  const models = new Map<string, AnomalyReference>();
   const out: ExpectedAlert[] = [];
   for (const [i, t] of trades.entries()) {
     if (t.volume > volumeThreshold)
@@ -88,28 +161,17 @@ export function expectedAlerts(
     recent.set(t.ticker, previous);
 
     const logReturn = returns[i];
-    if (logReturn === undefined) continue;
-    const logVolume = Math.log(t.volume);
-    const f = features.get(t.ticker) ?? { returns: [], volumes: [] };
-    features.set(t.ticker, f);
-    if (config.analytics.anomalyScore && f.returns.length === n) {
-      const z = (x: number, past: number[], signed: boolean) => {
-        const sum = past.reduce((a, b) => a + b, 0) + x;
-        const squares = past.reduce((a, b) => a + b * b, 0) + x * x;
-        const mean = (sum - x) / n;
-        const variance = (squares - x * x) / n - mean * mean;
-        return variance > 1e-18 ? (signed ? x - mean : Math.abs(x - mean)) / Math.sqrt(variance) : 0;
-      };
-      const score = Math.max(z(logReturn, f.returns, false), z(logVolume, f.volumes, true));
-      if (score > anomalyThreshold)
-        out.push({ trade_id: t.trade_id, rule: ALERT_RULES.anomaly, threshold: anomalyThreshold, score });
-    }
-    f.returns.push(logReturn);
-    f.volumes.push(logVolume);
-    if (f.returns.length > n) {
-      f.returns.shift();
-      f.volumes.shift();
-    }
+    if (logReturn === undefined || !config.analytics.anomalyScore) continue;
+    const model = models.get(t.ticker) ?? new AnomalyReference(anomalyParameters(config));
+    models.set(t.ticker, model);
+    const score = model.score(t.trade_timestamp, logReturn, t.volume);
+    if (score !== undefined)
+      out.push({
+        trade_id: t.trade_id,
+        rule: ALERT_RULES.anomaly,
+        threshold: config.alerts.anomalyThreshold,
+        score,
+      });
   }
   return out;
 }

@@ -33,8 +33,12 @@ export function replayConfig(overrides: ConfigOverrides = {}): PipelineConfig {
       volumeThreshold: 10_000,
       relativeFactor: 8,
       trailingTrades: 20,
+      // A short replay: horizons of seconds, so that the anomaly score warms up and alerts within it.
       anomalyThreshold: 5,
-      anomalyTrades: 50,
+      anomalyWarmupTrades: 50,
+      anomalyFastSeconds: 2,
+      anomalySlowSeconds: 20,
+      anomalyRearmSeconds: 10,
     },
     windows: {
       vwapSeconds: 60,

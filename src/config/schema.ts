@@ -123,11 +123,16 @@ export const configSchema = z
         /** How many previous trades of the ticker make the trailing average. */
         trailingTrades: int().min(1).max(10_000).default(100),
         /**
-         * The anomaly score (analytics/anomaly-score.ts): a trade alerts when its log return or its log volume
-         * is more than this many standard deviations from the ticker's previous anomalyTrades trades.
+         * The anomaly score (analytics/anomaly-score.ts): how many typical deviations the recent market (the
+         * last anomalyFastSeconds) of a ticker may stand from its usual one (the last anomalySlowSeconds) in
+         * log price and log volume before it alerts; a ticker scores once it has seen anomalyWarmupTrades
+         * trades and anomalySlowSeconds, and alerts again once its score stayed low for anomalyRearmSeconds.
          */
         anomalyThreshold: num().positive().default(8),
-        anomalyTrades: int().min(2).max(10_000).default(200),
+        anomalyFastSeconds: num().positive().max(3_600).default(2),
+        anomalySlowSeconds: num().positive().max(86_400).default(120),
+        anomalyWarmupTrades: int().min(0).max(1_000_000).default(1_000),
+        anomalyRearmSeconds: num().min(0).max(86_400).default(20),
       })
       .prefault({}),
 
@@ -208,6 +213,12 @@ export const configSchema = z
         code: 'custom',
         path: ['producer', 'acks'],
         message: 'an idempotent producer needs acks=all (or set producer.idempotent=false)',
+      });
+    if (c.alerts.anomalyFastSeconds >= c.alerts.anomalySlowSeconds)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerts', 'anomalyFastSeconds'],
+        message: `must be shorter than alerts.anomalySlowSeconds (${c.alerts.anomalySlowSeconds})`,
       });
     if (c.windows.slidingSeconds % c.windows.slideSeconds !== 0)
       ctx.addIssue({

@@ -184,13 +184,30 @@ describe('the VWAP table', () => {
   });
 
   it('scores anomalies as configured into the alerts, and leaves the rule out when switched off', () => {
-    const sql = pipelineSql(config({ overrides: { alerts: { anomalyThreshold: 6, anomalyTrades: 30 } } }));
+    const alerts = {
+      anomalyThreshold: 6,
+      anomalyWarmupTrades: 30,
+      anomalyFastSeconds: 1.5,
+      anomalySlowSeconds: 90,
+      anomalyRearmSeconds: 0,
+    };
+    const sql = pipelineSql(config({ overrides: { alerts } }));
     assert.match(sql, /'anomaly_score', CAST\(6 AS DOUBLE\), score, CAST\(NULL AS BIGINT\)/);
-    assert.match(sql, /ROWS BETWEEN 30 PRECEDING AND CURRENT ROW\) AS volume_squares/);
-    assert.match(sql, /WHERE window_count = 31 AND score > 6/);
+    assert.match(
+      sql,
+      /anomaly_score\(`trade_timestamp`, log_return, CAST\(volume AS DOUBLE\), CAST\(6 AS DOUBLE\), 30, 1500, 90000, 0\) OVER \(PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\)/,
+    );
+    assert.match(
+      sql,
+      /CREATE TEMPORARY SYSTEM FUNCTION anomaly_score AS 'dev\.tradestream\.flink\.functions\.AnomalyScore'/,
+    );
+    assert.throws(
+      () => config({ overrides: { alerts: { anomalyFastSeconds: 120 } } }),
+      /invalid config alerts\.anomalyFastSeconds: must be shorter than alerts\.anomalySlowSeconds \(120\)/,
+    );
     assert.match(sql, /`score` DOUBLE,\n {2}`match_start` BIGINT,\n {2}`match_end` BIGINT\n\)/);
     const off = pipelineSql(config({ overrides: { analytics: { anomalyScore: false } } }));
-    assert.doesNotMatch(off, /'anomaly_score'/);
+    assert.doesNotMatch(off, /anomaly_score/);
     assert.match(off, /'volume_above_threshold'/);
   });
 

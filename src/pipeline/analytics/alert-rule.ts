@@ -11,6 +11,8 @@ export interface AlertRule {
   select(config: PipelineConfig): string;
   /** Whether the config runs it (default: always). */
   enabled?(config: PipelineConfig): boolean;
+  /** DDL only its SELECT reads (a function of the runner's), run before the alerts view. */
+  ddl?(config: PipelineConfig): string;
 }
 
 /** The match interval of an alert on one trade: none. */

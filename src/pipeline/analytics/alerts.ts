@@ -46,7 +46,8 @@ export const alerts = {
   sinkDdl(config) {
     const rules = alertRules.filter((rule) => rule.enabled?.(config) ?? true);
     const names = [...columnsOf(config.profile).map((c) => c.name), ...ALERT_FIELDS].map(id).join(', ');
-    return `CREATE TEMPORARY VIEW ${ALERTS_VIEW} (${names}) AS
+    const ddl = rules.flatMap((rule) => (rule.ddl ? [`${rule.ddl(config)}\n\n`] : [])).join('');
+    return `${ddl}CREATE TEMPORARY VIEW ${ALERTS_VIEW} (${names}) AS
 ${rules.map((rule) => rule.select(config)).join('\nUNION ALL\n')};
 
 CREATE TABLE ${ALERTS_SINK} (

@@ -1,51 +1,58 @@
 /**
- * The streaming anomaly score, per ticker: how many standard deviations a trade's log return (either way) or
- * its log volume (upward: a large print) lies from the mean of the ticker's previous n trades
- * (alerts.anomalyTrades), the larger of the two. The model is the rolling first and second moments of both
- * features, kept per ticker in keyed state and updated with every in-sequence trade (an OVER of the last n + 1
- * rows, in arrival order: the producer's, one partition per ticker; out-of-sequence trades carry stale prices
- * and are neither scored nor learnt from, source.ts), so it follows each ticker's own regime and needs no
- * training. A trade scoring above alerts.anomalyThreshold alerts, with its score; a ticker alerts only once it
- * has n previous trades. Switched off by analytics.anomalyScore=false.
+ * The streaming anomaly score, per ticker: how far the recent market of a ticker (a decayed mean over the last
+ * alerts.anomalyFastSeconds of event time) stands from its usual one (over alerts.anomalySlowSeconds), in log
+ * price (either way: a crash, a run-up) and log volume (upward: large prints), each in its own typical deviation,
+ * combined as the root of the sum of squares. The model is a handful of decayed sums per ticker, in keyed state,
+ * learnt online from every in-sequence trade (out-of-sequence trades carry stale prices: they are neither scored
+ * nor learnt from, source.ts), so it follows each ticker's own regime and needs no training. The runner's
+ * `anomaly_score` aggregate holds it (flink/.../functions/AnomalyScore.java states the arithmetic; the
+ * TypeScript reference, test/pipeline-expected.ts, is the same model written independently). A ticker alerts
+ * once per event: when its score passes alerts.anomalyThreshold, then not again until the score has stayed under
+ * half of it for alerts.anomalyRearmSeconds. A ticker scores once it has seen alerts.anomalyWarmupTrades trades
+ * and alerts.anomalySlowSeconds of event time. Switched off by analytics.anomalyScore=false.
  */
-import { columnsOf } from '../../schema/index.ts';
+import { columnsOf, TRADE_TIME } from '../../schema/index.ts';
 import { id, str } from '../flink-sql.ts';
 import { RETURNS_VIEW } from '../source.ts';
 import { type AlertRule, NO_INTERVAL } from './alert-rule.ts';
 
-/** Below this variance a feature is flat (e.g. an unchanged price): it scores 0 instead of dividing by ~0. */
-const MIN_VARIANCE = 1e-18;
+const FUNCTION = 'anomaly_score';
 
 export const anomalyScore = {
   name: 'anomaly_score' as const,
   enabled: (config) => config.analytics.anomalyScore,
+  ddl: () =>
+    `CREATE TEMPORARY SYSTEM FUNCTION ${FUNCTION} AS 'dev.tradestream.flink.functions.AnomalyScore' LANGUAGE JAVA;`,
   select(config) {
-    const { anomalyThreshold, anomalyTrades: n } = config.alerts;
+    const {
+      anomalyThreshold,
+      anomalyWarmupTrades,
+      anomalyFastSeconds,
+      anomalySlowSeconds,
+      anomalyRearmSeconds,
+    } = config.alerts;
+    const ms = (seconds: number) => Math.round(seconds * 1000);
     const columns = columnsOf(config.profile)
       .map((c) => id(c.name))
       .join(', ');
-    const over = `OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN ${n} PRECEDING AND CURRENT ROW)`;
-    // Mean and variance of the n previous values: the window's sums without the current row.
-    const z = (x: string, sum: string, squares: string, signed: boolean) => {
-      const mean = `((${sum} - ${x}) / ${n})`;
-      const variance = `((${squares} - ${x} * ${x}) / ${n} - ${mean} * ${mean})`;
-      const distance = signed ? `(${x} - ${mean})` : `ABS(${x} - ${mean})`;
-      return `CASE WHEN ${variance} > ${MIN_VARIANCE} THEN ${distance} / SQRT(${variance}) ELSE 0 END`;
-    };
-    const score = `GREATEST(${z('log_return', 'return_sum', 'return_squares', false)}, ${z('log_volume', 'volume_sum', 'volume_squares', true)})`;
-    return `SELECT ${columns}, ${str(this.name)}, CAST(${anomalyThreshold} AS DOUBLE), score, ${NO_INTERVAL}
+    const threshold = `CAST(${anomalyThreshold} AS DOUBLE)`;
+    const model = [
+      id(TRADE_TIME),
+      'log_return',
+      'CAST(volume AS DOUBLE)',
+      threshold,
+      anomalyWarmupTrades,
+      ms(anomalyFastSeconds),
+      ms(anomalySlowSeconds),
+      ms(anomalyRearmSeconds),
+    ].join(', ');
+    return `SELECT ${columns}, ${str(this.name)}, ${threshold}, score, ${NO_INTERVAL}
 FROM (
-  SELECT ${columns}, ${score} AS score, window_count
-  FROM (
-    SELECT ${columns}, log_return, log_volume,
-      COUNT(*) ${over} AS window_count,
-      SUM(log_return) ${over} AS return_sum,
-      SUM(log_return * log_return) ${over} AS return_squares,
-      SUM(log_volume) ${over} AS volume_sum,
-      SUM(log_volume * log_volume) ${over} AS volume_squares
-    FROM (SELECT *, LN(CAST(volume AS DOUBLE)) AS log_volume FROM ${RETURNS_VIEW} WHERE log_return IS NOT NULL)
-  )
+  SELECT ${columns},
+    ${FUNCTION}(${model}) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS score
+  FROM ${RETURNS_VIEW}
+  WHERE log_return IS NOT NULL
 )
-WHERE window_count = ${n + 1} AND score > ${anomalyThreshold}`;
+WHERE score IS NOT NULL`;
   },
 } satisfies AlertRule;
