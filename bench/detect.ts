@@ -12,8 +12,9 @@
  *   at most one alert and counts every further alert as a false alarm, the strictest reading;
  * - latency (live mode only; replay's synthetic clock makes it meaningless): the first alert's arrival minus the
  *   event time of the label's end (its last trade).
- * Labels are counted from when every detector has its history (the patterns' lookbackBars bars, the anomaly
- * score's warm-up of alerts.anomalySlowSeconds) to the last watermark.
+ * Labels and alerts are counted from when every detector has its history (the patterns' lookbackBars bars, the
+ * anomaly score's warm-up of alerts.anomalySlowSeconds) to the last watermark; an alert on an event cut by either
+ * end of that window counts as neither hit nor false alarm.
  * Progress to stderr, the Markdown table (BENCHMARKS.md) to stdout.
  */
 import { Command } from 'commander';
@@ -141,11 +142,16 @@ try {
   const from = LIVE ? started : first;
   const horizon =
     (LIVE ? Date.now() - 5_000 : last) - config.windows.watermarkDelayMs - 2 * barSeconds * 1000;
-  const history = Math.max((lookbackBars + 1) * barSeconds, config.alerts.anomalySlowSeconds) * 1000;
-  const labels = marketLabels(config, { from: from + history, to: horizon });
+  const start = from + Math.max((lookbackBars + 1) * barSeconds, config.alerts.anomalySlowSeconds) * 1000;
+  const labels = marketLabels(config, { from: start, to: horizon });
   const everything = marketLabels(config, { from, to: horizon + 60_000 }, { include: 'overlapping' });
+  // The alerts of the same window, but those on an event not wholly in it (neither hit nor false alarm).
+  const partial = everything.filter((l) => l.kind !== 'price_jump' && !labels.includes(l));
   const inRange = alerts.filter(
-    (a) => (interval(a)[0] as number) >= from && (interval(a)[1] as number) <= horizon,
+    (a) =>
+      (interval(a)[0] as number) >= start &&
+      (interval(a)[1] as number) <= horizon &&
+      !partial.some((l) => overlaps(l, a)),
   );
   const kinds = ['momentum', 'flash_crash', 'volume_burst'] as const;
   say(
