@@ -343,6 +343,8 @@ interface Bar {
   deep: boolean;
   burst: boolean;
   largest: bigint;
+  /** The sum of the log sizes of its trades. */
+  logSize: number;
 }
 
 /**
@@ -387,6 +389,7 @@ export function expectedPatterns(
           deep: false,
           burst: false,
           largest: group.reduce((a, t) => (a > BigInt(t.volume) ? a : BigInt(t.volume)), 0n),
+          logSize: group.reduce((sum, t) => sum + Math.log(t.volume), 0),
         };
       });
     bars.forEach((bar, i) => {
@@ -403,10 +406,15 @@ export function expectedPatterns(
       bar.rising = enough && bar.vwap > previous.vwap * (1 + p.momentumStep);
       bar.nearHigh = bar.vwap >= trailingHigh * (1 - p.nearHigh);
       bar.deep = enough && Number(decimalText(bar.low, 4)) <= trailingHigh * (1 - p.crashDrop);
+      // Doubles summed in another order than Flink's (its OVER adds and retracts): equal but within rounding,
+      // which flips the flag only for a bar within ~1e-12 of the factor.
+      const logSizeBefore = trailing.reduce((a, b) => a + b.logSize, 0) - bar.logSize;
+      const countBefore = trailing.reduce((a, b) => a + b.count, 0) - bar.count;
       bar.burst =
         enough &&
         trailing.length === p.lookbackBars + 1 &&
-        Number(bar.volume - bar.largest) * p.lookbackBars >= p.burstFactor * Number(before);
+        Number(bar.volume - bar.largest) * p.lookbackBars >= p.burstFactor * Number(before) &&
+        bar.logSize / bar.count - logSizeBefore / countBefore >= Math.log(p.burstSizeFactor);
     });
     const letters = (letter: (b: Bar) => string) => bars.map(letter).join('');
     // skipFirst: a leading context bar, not part of the match's interval and figures.

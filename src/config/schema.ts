@@ -172,8 +172,13 @@ export const configSchema = z
         /** V-shape: bars whose low is crashDrop under the trailing high, back near it within recoveryBars. */
         crashDrop: num().positive().max(1).default(0.035),
         recoveryBars: int().min(0).max(100).default(6),
-        /** Volume burst: a bar with this many times the mean volume of the lookbackBars bars before it. */
+        /**
+         * Volume burst: a bar with burstFactor times the mean volume of the lookbackBars bars before it (without
+         * its largest print), whose trades are also burstSizeFactor times larger than theirs (geometric mean
+         * size: most prints large, not two blocks in a quiet bar).
+         */
         burstFactor: num().min(1).default(6),
+        burstSizeFactor: num().min(1).default(2.5),
       })
       .prefault({}),
 

@@ -6,7 +6,9 @@
  * - v_shape: one or more crash bars (low patterns.crashDrop or more under the trailing high), then at most
  *   patterns.recoveryBars bars between, then a bar back near the trailing high;
  * - volume_burst: a bar whose volume without its largest print (so not one block) is patterns.burstFactor
- *   times the mean volume of the lookbackBars bars before it, after one that is not: found at its first bar.
+ *   times the mean volume of the lookbackBars bars before it, and whose prints are patterns.burstSizeFactor
+ *   times larger than theirs in geometric mean (most prints large: not two blocks in a quiet bar, nor the 6x
+ *   sizes of a crash), after one that is not: found at its first bar.
  * The bars are tumbling event-time aggregates (VWAP in DOUBLE from the exact sums, high, low, volume, count); the previous bar's VWAP and the trailing high come from event-time OVERs, so every condition of the
  * patterns is a flag of one bar, the flags of one pattern exclude each other, and a match is the leftmost one,
  * resuming after its last bar: exact and repeatable (ordered by event time; a ticker has one bar per window).
@@ -106,11 +108,14 @@ SELECT ticker, window_start, window_end, window_time, start_ms, vwap, high, low,
   -- Against the mean volume of the lookbackBars bars before (the window's sum without this bar), this bar's
   -- volume without its largest print: many large prints, not one block.
   ${enough} AND trailing_bars = ${p.lookbackBars + 1}
-    AND CAST(volume - largest_print AS DOUBLE) * ${p.lookbackBars} >= ${double(p.burstFactor)} * CAST(trailing_volume - volume AS DOUBLE) AS burst
+    AND CAST(volume - largest_print AS DOUBLE) * ${p.lookbackBars} >= ${double(p.burstFactor)} * CAST(trailing_volume - volume AS DOUBLE)
+    AND log_size / trade_count - (trailing_log_size - log_size) / CAST(trailing_trades - trade_count AS DOUBLE) >= ${double(Math.log(p.burstSizeFactor))} AS burst
 FROM (
   SELECT *,
     MAX(high) ${over(p.lookbackBars)} AS trailing_high,
     SUM(volume) ${over(p.lookbackBars)} AS trailing_volume,
+    SUM(log_size) ${over(p.lookbackBars)} AS trailing_log_size,
+    SUM(trade_count) ${over(p.lookbackBars)} AS trailing_trades,
     COUNT(*) ${over(p.lookbackBars)} AS trailing_bars
   FROM (
     SELECT *, FIRST_VALUE(vwap) ${over(1)} AS prev_vwap
@@ -120,7 +125,7 @@ FROM (
         MIN(${id(TRADE_TIME)}) - MOD(MIN(${id(TRADE_TIME)}), ${barMs}) AS start_ms,
         CAST(SUM(price * volume) AS DOUBLE) / CAST(SUM(volume) AS DOUBLE) AS vwap,
         MAX(price) AS high, MIN(price) AS low, SUM(volume) AS volume, MAX(volume) AS largest_print,
-        COUNT(*) AS trade_count
+        SUM(LN(CAST(volume AS DOUBLE))) AS log_size, COUNT(*) AS trade_count
       FROM TABLE(TUMBLE(TABLE ${TRADES_VIEW}, DESCRIPTOR(${EVENT_TIME}), ${interval(barMs)}))
       GROUP BY ticker, window_start, window_end, window_time
     )
