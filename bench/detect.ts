@@ -146,10 +146,9 @@ try {
   const labels = marketLabels(config, { from: start, to: horizon });
   const everything = marketLabels(config, { from, to: horizon + 60_000 }, { include: 'overlapping' });
   // The alerts of the same window, but those on an event not wholly in it (neither hit nor false alarm).
-  const whole = new Set(labels.map((l) => `${l.ticker}/${l.kind}/${l.start}`));
-  const partial = everything.filter(
-    (l) => l.kind !== 'price_jump' && !whole.has(`${l.ticker}/${l.kind}/${l.start}`),
-  );
+  const labelKey = (l: MarketLabel) => `${l.ticker}/${l.kind}/${l.start}`;
+  const whole = new Set(labels.map(labelKey));
+  const partial = everything.filter((l) => l.kind !== 'price_jump' && !whole.has(labelKey(l)));
   const inRange = alerts.filter(
     (a) =>
       (interval(a)[0] as number) >= start &&

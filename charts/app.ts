@@ -58,6 +58,7 @@ export function manifests(config: PipelineConfig): string {
 export function tiltSettings(config: PipelineConfig) {
   const n = names(config);
   const k = config.kubernetes;
+  const vwap = vwapTableName(config);
   const objects = parseManifests(synthYaml(config));
   const selectors = (kinds: string[]) =>
     objects
@@ -83,8 +84,8 @@ export function tiltSettings(config: PipelineConfig) {
       /** CloudNativePG names instance pods `<cluster>-<serial>`; the first is the primary until a failover. */
       primaryPod: `${n.postgres.cluster}-1`,
       summaryQuery:
-        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${vwapTableName(config)}) AS vwap_rows, ` +
-        `(SELECT max(window_end) FROM ${vwapTableName(config)}) AS latest_vwap_window`,
+        `SELECT (SELECT count(*) FROM ${TRADES_TABLE}) AS trades, (SELECT count(*) FROM ${vwap}) AS vwap_rows, ` +
+        `(SELECT max(window_end) FROM ${vwap}) AS latest_vwap_window`,
     },
     flink: {
       deployment: n.flink.deployment,

@@ -6,6 +6,7 @@ import type { PipelineConfig } from '../src/config/index.ts';
 import {
   ALERT_RULES,
   type AlertRuleName as AlertRule,
+  anomalyModel,
   type PatternName,
 } from '../src/pipeline/analytics/index.ts';
 import { SEQUENCE_LOOKBACK } from '../src/pipeline/source.ts';
@@ -66,15 +67,7 @@ export class AnomalyReference {
   private silent = false;
   private lastLoud = 0;
 
-  constructor(
-    private readonly p: {
-      threshold: number;
-      warmupTrades: number;
-      fastMs: number;
-      slowMs: number;
-      rearmMs: number;
-    },
-  ) {}
+  constructor(private readonly p: ReturnType<typeof anomalyModel>) {}
 
   score(t: number, logReturn: number, volume: number): number | undefined {
     const { threshold, warmupTrades, fastMs, slowMs, rearmMs } = this.p;
@@ -119,15 +112,6 @@ export class AnomalyReference {
   }
 }
 
-/** The anomaly model's parameters from the config. */
-export const anomalyParameters = ({ alerts }: Pick<PipelineConfig, 'alerts'>) => ({
-  threshold: alerts.anomalyThreshold,
-  warmupTrades: alerts.anomalyWarmupTrades,
-  fastMs: Math.round(alerts.anomalyFastSeconds * 1000),
-  slowMs: Math.round(alerts.anomalySlowSeconds * 1000),
-  rearmMs: Math.round(alerts.anomalyRearmSeconds * 1000),
-});
-
 /**
  * Alerts for trades in the order the pipeline sees each ticker's trades (the producer's order: a ticker's
  * trades share one partition). Same double arithmetic as the generated SQL and the runner's functions, in the
@@ -162,7 +146,7 @@ export function expectedAlerts(
 
     const logReturn = returns[i];
     if (logReturn === undefined || !config.analytics.anomalyScore) continue;
-    const model = models.get(t.ticker) ?? new AnomalyReference(anomalyParameters(config));
+    const model = models.get(t.ticker) ?? new AnomalyReference(anomalyModel(config));
     models.set(t.ticker, model);
     const score = model.score(t.trade_timestamp, logReturn, t.volume);
     if (score !== undefined)

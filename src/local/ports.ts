@@ -22,6 +22,8 @@ function ephemeralStart(): number {
   }
 }
 
+const EPHEMERAL_START = ephemeralStart();
+
 /** Whether 127.0.0.1:port can be listened on now. */
 function listenable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -34,7 +36,7 @@ function listenable(port: number): Promise<boolean> {
 
 /** A port on 127.0.0.1, free now, outside the ephemeral range, not handed out before by this process. */
 export async function freePort(): Promise<number> {
-  const end = ephemeralStart();
+  const end = EPHEMERAL_START;
   if (end - LOWEST < 1_000)
     throw new Error(`the ephemeral port range starts at ${end}: no room for servers under it`);
   for (let attempt = 0; attempt < 200; attempt++) {

@@ -11,6 +11,7 @@
  * half of it for alerts.anomalyRearmSeconds. A ticker scores once it has seen alerts.anomalyWarmupTrades trades
  * and alerts.anomalySlowSeconds of event time. Switched off by analytics.anomalyScore=false.
  */
+import type { PipelineConfig } from '../../config/index.ts';
 import { columnsOf, TRADE_TIME } from '../../schema/index.ts';
 import { id, str } from '../flink-sql.ts';
 import { RETURNS_VIEW } from '../source.ts';
@@ -18,33 +19,35 @@ import { type AlertRule, NO_INTERVAL } from './alert-rule.ts';
 
 const FUNCTION = 'anomaly_score';
 
+/** The model's parameters, as the runner's function takes them (horizons in whole ms), from the config. */
+export const anomalyModel = ({ alerts }: Pick<PipelineConfig, 'alerts'>) => ({
+  threshold: alerts.anomalyThreshold,
+  warmupTrades: alerts.anomalyWarmupTrades,
+  fastMs: Math.round(alerts.anomalyFastSeconds * 1000),
+  slowMs: Math.round(alerts.anomalySlowSeconds * 1000),
+  rearmMs: Math.round(alerts.anomalyRearmSeconds * 1000),
+});
+
 export const anomalyScore = {
   name: 'anomaly_score' as const,
   enabled: (config) => config.analytics.anomalyScore,
   ddl: () =>
     `CREATE TEMPORARY SYSTEM FUNCTION ${FUNCTION} AS 'dev.tradestream.flink.functions.AnomalyScore' LANGUAGE JAVA;`,
   select(config) {
-    const {
-      anomalyThreshold,
-      anomalyWarmupTrades,
-      anomalyFastSeconds,
-      anomalySlowSeconds,
-      anomalyRearmSeconds,
-    } = config.alerts;
-    const ms = (seconds: number) => Math.round(seconds * 1000);
+    const m = anomalyModel(config);
     const columns = columnsOf(config.profile)
       .map((c) => id(c.name))
       .join(', ');
-    const threshold = `CAST(${anomalyThreshold} AS DOUBLE)`;
+    const threshold = `CAST(${m.threshold} AS DOUBLE)`;
     const model = [
       id(TRADE_TIME),
       'log_return',
       'CAST(volume AS DOUBLE)',
       threshold,
-      anomalyWarmupTrades,
-      ms(anomalyFastSeconds),
-      ms(anomalySlowSeconds),
-      ms(anomalyRearmSeconds),
+      m.warmupTrades,
+      m.fastMs,
+      m.slowMs,
+      m.rearmMs,
     ].join(', ');
     return `SELECT ${columns}, ${str(this.name)}, ${threshold}, score, ${NO_INTERVAL}
 FROM (

@@ -18,6 +18,7 @@ import { vwapWindows } from './vwap.ts';
 export { ALERT_HISTORY_TABLE, alertRules } from './alerts.ts';
 export type { Analytic, PostgresTable } from './analytic.ts';
 export { durationName, postgresDdl } from './analytic.ts';
+export { anomalyModel } from './anomaly-score.ts';
 export { LATE_TRADES_TABLE } from './late-trades.ts';
 export { PATTERN_NAMES, PATTERNS_KEY, PATTERNS_TABLE, type PatternName, patternRule } from './patterns.ts';
 export { SLIDING_KEY, slidingTableName } from './sliding-windows.ts';
