@@ -9,7 +9,7 @@ import {
   anomalyModel,
   type PatternName,
 } from '../src/pipeline/analytics/index.ts';
-import { SEQUENCE_LOOKBACK } from '../src/pipeline/source.ts';
+import { SEQUENCE_LOOKBACK } from '../src/pipeline/ticker-features.ts';
 
 /** The fields of a trade the analytics read (both schema profiles have them). */
 export interface TradeFacts {
@@ -29,7 +29,7 @@ export interface ExpectedAlert {
 }
 
 /**
- * Each trade's log return as the job computes it (source.ts, RETURNS_VIEW), in `trades` order (the producer's,
+ * Each trade's log return as the job computes it (ticker-features.ts: the log_return feature), in `trades` order (the producer's,
  * so the arrival order per ticker): against the ticker's previous in-sequence trade; undefined for a trade
  * stamped before one of the ticker's SEQUENCE_LOOKBACK previous trades.
  */

@@ -11,16 +11,6 @@ import { id, interval, kafkaClientOptions, str, withOptions } from './flink-sql.
 export const SOURCE_TABLE = 'trades_source';
 /** Valid trades: the schema's columns (wire types), `event_time` (with the watermark) and `proc_time`. */
 export const TRADES_VIEW = 'trades';
-/**
- * Valid trades as in `trades`, plus `log_return`: the log of the price over the ticker's previous in-sequence
- * trade's, in arrival order (the producer's: one partition per ticker), kept in keyed state; 0 for a ticker's
- * first trade. A trade stamped before one of the ticker's SEQUENCE_LOOKBACK previous trades (out of order, or
- * late) carries a stale price: its log_return is NULL and it is no one's previous trade, so a late print is
- * not read as a jump and back.
- */
-export const RETURNS_VIEW = 'trade_returns';
-export const SEQUENCE_LOOKBACK = 10;
-const SEQUENCED_LOG_RETURN = 'sequenced_log_return';
 /** Refused records: `payload` (the original bytes), `reason`, and where they were read. */
 export const REJECTED_VIEW = 'rejected';
 export const CONSUMER_GROUP = 'tradestream-pipeline';
@@ -72,14 +62,6 @@ CREATE TEMPORARY VIEW ${TRADES_VIEW} AS
 SELECT ${names}, ${EVENT_TIME}, proc_time
 FROM ${SOURCE_TABLE}
 WHERE reason IS NULL;
-
--- The runner's aggregate (flink/, functions/SequencedLogReturn.java): one accumulator per ticker.
-CREATE TEMPORARY SYSTEM FUNCTION ${SEQUENCED_LOG_RETURN} AS 'dev.tradestream.flink.functions.SequencedLogReturn' LANGUAGE JAVA;
-
-CREATE TEMPORARY VIEW ${RETURNS_VIEW} AS
-SELECT ${names}, ${EVENT_TIME}, proc_time,
-  ${SEQUENCED_LOG_RETURN}(${id(TRADE_TIME)}, CAST(price AS DOUBLE), ${SEQUENCE_LOOKBACK}) OVER (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS log_return
-FROM ${TRADES_VIEW};
 
 CREATE TEMPORARY VIEW ${REJECTED_VIEW} AS
 SELECT payload, reason, source_topic, source_partition, source_offset

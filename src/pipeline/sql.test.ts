@@ -103,8 +103,11 @@ describe('pipelineSql', () => {
         `'${ALERT_RULES.absolute}', CAST\\(5000 AS DOUBLE\\), CAST\\(NULL AS DOUBLE\\), CAST\\(NULL AS BIGINT\\), CAST\\(NULL AS BIGINT\\)\nFROM trades\nWHERE volume > 5000`,
       ),
     );
-    assert.match(sql, /ROWS BETWEEN 7 PRECEDING AND CURRENT ROW/);
-    assert.match(sql, /WHERE window_count = 8\n {2}AND CAST\(volume AS DOUBLE\) \* 7 >= CAST\(3 AS DOUBLE\)/);
+    assert.match(sql, /trailing_sum\(volume, 7\) OVER \(PARTITION BY ticker ORDER BY proc_time/);
+    assert.match(
+      sql,
+      /WHERE trailing_volume IS NOT NULL\n {2}AND CAST\(volume AS DOUBLE\) \* 7 >= CAST\(3 AS DOUBLE\)/,
+    );
   });
 
   it('is at-least-once by default and exactly-once with transactions when configured', () => {
@@ -169,11 +172,33 @@ describe('the VWAP table', () => {
     const sql = pipelineSql(config({ overrides: { windows: { slidingSeconds: 600, slideSeconds: 120 } } }));
     assert.match(
       sql,
-      /HOP\(TABLE trade_returns, DESCRIPTOR\(event_time\), INTERVAL '0 00:02:00.000' DAY TO SECOND\(3\), INTERVAL '0 00:10:00.000' DAY TO SECOND\(3\)\)/,
+      /HOP\(TABLE trades_by_ticker, DESCRIPTOR\(event_time\), INTERVAL '0 00:02:00.000' DAY TO SECOND\(3\), INTERVAL '0 00:10:00.000' DAY TO SECOND\(3\)\)/,
     );
     const off = pipelineSql(config({ overrides: { analytics: { slidingWindows: false } } }));
     assert.doesNotMatch(off, /INSERT INTO trade_windows_|HOP\(/);
     assert.match(off, /INSERT INTO trade_vwap_1m/);
+  });
+
+  it("gathers every analytic's per-ticker aggregate into one OVER of one view, and defines none when none is needed", () => {
+    const view = (sql: string) =>
+      /CREATE TEMPORARY VIEW trades_by_ticker AS\n[\s\S]*?\nFROM trades;/.exec(sql)?.[0];
+    const all = view(pipelineSql(config())) ?? '';
+    const calls = all.split('\n').filter((l) => l.includes(' OVER (PARTITION BY ticker ORDER BY proc_time '));
+    assert.deepEqual(
+      calls.map((c) => c.trim().slice(0, c.trim().indexOf('('))),
+      ['sequenced_log_return', 'trailing_sum', 'anomaly_score'],
+    );
+    assert.equal(new Set(all.match(/OVER \([^)]*\)/g)).size, 1, 'one window: one operator');
+    const sql = pipelineSql(config());
+    for (const fn of ['sequenced_log_return', 'trailing_sum', 'anomaly_score'])
+      assert.equal(sql.match(new RegExp(`CREATE TEMPORARY SYSTEM FUNCTION ${fn} `, 'g'))?.length, 1);
+    const off = view(
+      pipelineSql(config({ overrides: { analytics: { slidingWindows: false, anomalyScore: false } } })),
+    );
+    assert.match(off ?? '', /trailing_sum\(volume, 100\)/);
+    assert.doesNotMatch(off ?? '', /sequenced_log_return|anomaly_score/);
+    const rawOnly = pipelineSql(config(), [ANALYTICS[0] as (typeof ANALYTICS)[number]]);
+    assert.doesNotMatch(rawOnly, /trades_by_ticker|CREATE TEMPORARY SYSTEM FUNCTION/);
   });
 
   it('refuses sliding windows that are not a whole number of slides', () => {
@@ -192,10 +217,10 @@ describe('the VWAP table', () => {
       anomalyRearmSeconds: 0,
     };
     const sql = pipelineSql(config({ overrides: { alerts } }));
-    assert.match(sql, /'anomaly_score', CAST\(6 AS DOUBLE\), score, CAST\(NULL AS BIGINT\)/);
+    assert.match(sql, /'anomaly_score', CAST\(6 AS DOUBLE\), anomaly, CAST\(NULL AS BIGINT\)/);
     assert.match(
       sql,
-      /anomaly_score\(`trade_timestamp`, log_return, CAST\(volume AS DOUBLE\), CAST\(6 AS DOUBLE\), 30, 1500, 90000, 0\) OVER \(PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\)/,
+      /anomaly_score\(`trade_timestamp`, CAST\(price AS DOUBLE\), CAST\(volume AS DOUBLE\), 10, CAST\(6 AS DOUBLE\), 30, 1500, 90000, 0\) OVER \(PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\)/,
     );
     assert.match(
       sql,

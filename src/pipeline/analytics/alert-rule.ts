@@ -3,6 +3,7 @@
  * score (NULL for a rule that has none) and the interval it matched (epoch ms; NULL for a rule on one trade).
  */
 import type { PipelineConfig } from '../../config/index.ts';
+import type { TickerFeature } from '../ticker-features.ts';
 
 export interface AlertRule {
   /** The name an alert carries in its `rule` field. */
@@ -11,8 +12,8 @@ export interface AlertRule {
   select(config: PipelineConfig): string;
   /** Whether the config runs it (default: always). */
   enabled?(config: PipelineConfig): boolean;
-  /** DDL only its SELECT reads (a function of the runner's), run before the alerts view. */
-  ddl?(config: PipelineConfig): string;
+  /** The per-ticker aggregates its SELECT reads from TICKER_VIEW (../ticker-features.ts), if any. */
+  tickerFeatures?(config: PipelineConfig): TickerFeature[];
 }
 
 /** The match interval of an alert on one trade: none. */

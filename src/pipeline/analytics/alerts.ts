@@ -41,13 +41,15 @@ const ALERTS_VIEW = 'all_alerts';
 /** What an alert adds to its trade's fields, in the order of an AlertRule's SELECT. */
 const ALERT_FIELDS = ['rule', 'threshold', 'score', 'match_start', 'match_end'];
 
+const enabledRules = (config: PipelineConfig) => alertRules.filter((rule) => rule.enabled?.(config) ?? true);
+
 export const alerts = {
   name: 'alerts',
+  tickerFeatures: (config) => enabledRules(config).flatMap((rule) => rule.tickerFeatures?.(config) ?? []),
   sinkDdl(config) {
-    const rules = alertRules.filter((rule) => rule.enabled?.(config) ?? true);
+    const rules = enabledRules(config);
     const names = [...columnsOf(config.profile).map((c) => c.name), ...ALERT_FIELDS].map(id).join(', ');
-    const ddl = rules.flatMap((rule) => (rule.ddl ? [`${rule.ddl(config)}\n\n`] : [])).join('');
-    return `${ddl}CREATE TEMPORARY VIEW ${ALERTS_VIEW} (${names}) AS
+    return `CREATE TEMPORARY VIEW ${ALERTS_VIEW} (${names}) AS
 ${rules.map((rule) => rule.select(config)).join('\nUNION ALL\n')};
 
 CREATE TABLE ${ALERTS_SINK} (

@@ -5,6 +5,7 @@
  */
 import type { PipelineConfig } from '../../config/index.ts';
 import { type Column, postgresTableDdl } from '../../schema/index.ts';
+import type { TickerFeature } from '../ticker-features.ts';
 
 /** A PostgreSQL table an analytic writes, upserted on `key`. */
 export interface PostgresTable {
@@ -22,6 +23,8 @@ export interface Analytic {
   table?(config: PipelineConfig): PostgresTable;
   /** Whether the config runs it (default: always). */
   enabled?(config: PipelineConfig): boolean;
+  /** The per-ticker aggregates it reads from TICKER_VIEW (../ticker-features.ts), if any. */
+  tickerFeatures?(config: PipelineConfig): TickerFeature[];
   /** Flink DDL of its sink (and any view only it reads). */
   sinkDdl(config: PipelineConfig): string;
   /** Its INSERT, one statement of the job's statement set. */

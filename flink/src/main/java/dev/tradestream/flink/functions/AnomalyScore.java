@@ -3,9 +3,11 @@ package dev.tradestream.flink.functions;
 import org.apache.flink.table.functions.AggregateFunction;
 
 /**
- * {@code anomaly_score(trade_timestamp, log_return, volume, threshold, warmup_trades, fast_ms, slow_ms, rearm_ms)},
- * over a ticker's in-sequence trades in arrival order (an unbounded {@code OVER (PARTITION BY ticker ORDER BY
- * proc_time)}): the trade's anomaly score when the trade raises an alert, NULL otherwise.
+ * {@code anomaly_score(trade_timestamp, price, volume, lookback, threshold, warmup_trades, fast_ms, slow_ms,
+ * rearm_ms)}, over a ticker's trades in arrival order (an unbounded {@code OVER (PARTITION BY ticker ORDER BY
+ * proc_time)}): the trade's anomaly score when the trade raises an alert, NULL otherwise. Only in-sequence trades
+ * (by {@code lookback}, {@link InSequence}: the same rule and the same log returns as {@link SequencedLogReturn})
+ * are scored and learnt from; an out-of-sequence one gets NULL and leaves the model as it was.
  *
  * <p>The model, per ticker, learnt online from every trade and needing no training: how far the recent market (an
  * exponentially decayed mean over {@code fast_ms} of event time) stands from the usual one (over {@code slow_ms}), in
@@ -46,6 +48,8 @@ public final class AnomalyScore extends AggregateFunction<Double, AnomalyScore.M
 
   /** A ticker's model: the decayed sums, the scales, the alert state, and the current row's result. */
   public static final class Model {
+    public InSequence sequence = new InSequence();
+
     public long trades;
     public long firstTime;
     public long lastTime;
@@ -83,28 +87,50 @@ public final class AnomalyScore extends AggregateFunction<Double, AnomalyScore.M
   public void accumulate(
       Model m,
       Long timestamp,
-      Double logReturn,
+      Double price,
       Double volume,
+      Integer lookback,
       Double threshold,
       Integer warmupTrades,
       Integer fastMs,
       Integer slowMs,
       Integer rearmMs) {
     if (timestamp == null
-        || logReturn == null
+        || price == null
         || volume == null
+        || lookback == null
         || threshold == null
         || warmupTrades == null
         || fastMs == null
         || slowMs == null
         || rearmMs == null
         || !(volume > 0)
+        || lookback < 1
         || fastMs < 1
         || slowMs < 1) {
       throw new IllegalArgumentException(
-          "anomaly_score(trade_timestamp, log_return, volume, threshold, warmup_trades, fast_ms, slow_ms, rearm_ms)"
-              + " needs non-null values, a positive volume and positive horizons");
+          "anomaly_score(trade_timestamp, price, volume, lookback, threshold, warmup_trades, fast_ms, slow_ms,"
+              + " rearm_ms) needs non-null values, a positive volume, lookback and horizons");
     }
+    double logReturn = m.sequence.logReturn(timestamp, price, lookback);
+    if (Double.isNaN(logReturn)) {
+      m.result = null;
+      return;
+    }
+    update(m, timestamp, logReturn, volume, threshold, warmupTrades, fastMs, slowMs, rearmMs);
+  }
+
+  /** The model's step for one in-sequence trade and its log return. */
+  static void update(
+      Model m,
+      long timestamp,
+      double logReturn,
+      double volume,
+      double threshold,
+      int warmupTrades,
+      int fastMs,
+      int slowMs,
+      int rearmMs) {
     long t = timestamp;
     if (m.trades == 0) {
       m.firstTime = t;

@@ -2,6 +2,7 @@ package dev.tradestream.flink.functions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,7 +56,7 @@ class AnomalyScoreTest {
     AnomalyScore.Model m = f.createAccumulator();
     List<Double> out = new ArrayList<>();
     for (int i = 0; i < tape.returns.length; i++) {
-      f.accumulate(
+      AnomalyScore.update(
           m, tape.time(i), tape.returns[i], tape.volumes[i], THRESHOLD, WARMUP, FAST_MS, SLOW_MS, REARM_MS);
       out.add(f.getValue(m));
     }
@@ -124,22 +125,50 @@ class AnomalyScoreTest {
     AnomalyScore f = new AnomalyScore();
     AnomalyScore.Model m = f.createAccumulator();
     long[] stamps = {1_000, 1_000, 1_000, 900, 2_000};
-    for (long t : stamps) f.accumulate(m, t, 1e-3, 100.0, THRESHOLD, 0, FAST_MS, SLOW_MS, REARM_MS);
+    for (long t : stamps) AnomalyScore.update(m, t, 1e-3, 100.0, THRESHOLD, 0, FAST_MS, SLOW_MS, REARM_MS);
     assertEquals(2_000, m.lastTime);
     assertEquals(5, m.trades);
     assertTrue(Double.isFinite(m.priceScale) && Double.isFinite(m.volumeScale));
   }
 
   @Test
-  void refusesNullsNonPositiveVolumesAndHorizons() {
+  void refusesNullsNonPositiveVolumesLookbacksAndHorizons() {
     AnomalyScore f = new AnomalyScore();
     AnomalyScore.Model m = f.createAccumulator();
     assertThrows(
-        IllegalArgumentException.class, () -> f.accumulate(m, 1L, 0.0, 0.0, 8.0, 0, 1, 1, 0));
+        IllegalArgumentException.class, () -> f.accumulate(m, 1L, 1.0, 0.0, 10, 8.0, 0, 1, 1, 0));
     assertThrows(
-        IllegalArgumentException.class, () -> f.accumulate(m, 1L, null, 1.0, 8.0, 0, 1, 1, 0));
+        IllegalArgumentException.class, () -> f.accumulate(m, 1L, null, 1.0, 10, 8.0, 0, 1, 1, 0));
     assertThrows(
-        IllegalArgumentException.class, () -> f.accumulate(m, 1L, 0.0, 1.0, 8.0, 0, 0, 1, 0));
+        IllegalArgumentException.class, () -> f.accumulate(m, 1L, 1.0, 1.0, 0, 8.0, 0, 1, 1, 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> f.accumulate(m, 1L, 1.0, 1.0, 10, 8.0, 0, 0, 1, 0));
+  }
+
+  @Test
+  void scoresTheInSequenceTradesOnTheirLogReturnsAndSkipsTheRest() {
+    // Through the SQL entry point (prices) and through the model's step (the in-sequence rule's returns), the
+    // same model: an out-of-sequence trade (stamped before one of the last 3) gets NULL and teaches nothing.
+    AnomalyScore f = new AnomalyScore();
+    AnomalyScore.Model byPrice = f.createAccumulator();
+    AnomalyScore.Model byReturn = f.createAccumulator();
+    InSequence sequence = new InSequence();
+    long[] stamps = {1_000, 1_050, 1_100, 1_020, 1_150, 1_200};
+    double[] prices = {100, 100.5, 99.8, 90, 100.1, 100.2};
+    for (int i = 0; i < stamps.length; i++) {
+      f.accumulate(byPrice, stamps[i], prices[i], 100.0, 3, THRESHOLD, 0, FAST_MS, SLOW_MS, REARM_MS);
+      double r = sequence.logReturn(stamps[i], prices[i], 3);
+      if (i == 3) {
+        assertTrue(Double.isNaN(r));
+        assertNull(f.getValue(byPrice));
+        continue;
+      }
+      AnomalyScore.update(byReturn, stamps[i], r, 100.0, THRESHOLD, 0, FAST_MS, SLOW_MS, REARM_MS);
+    }
+    assertEquals(5, byPrice.trades);
+    assertEquals(byReturn.logPrice, byPrice.logPrice);
+    assertEquals(byReturn.priceScale, byPrice.priceScale);
+    assertEquals(byReturn.volumeScale, byPrice.volumeScale);
   }
 
   @Test
@@ -156,18 +185,18 @@ class AnomalyScoreTest {
       for (String ticker : new String[] {"A", "B"}) {
         if (values.length() > 0) values.append(", ");
         long v = ticker.equals("A") ? volume : 100 + 100 * (i % 3);
-        values.append(String.format("('%s', %d, %s, %d)", ticker, 100L * i, (i % 2 == 0 ? "1e-4" : "-1e-4"), v));
+        values.append(String.format("('%s', %d, %s, %d)", ticker, 100L * i, (i % 2 == 0 ? "100" : "100.01"), v));
       }
     }
     env.executeSql(
         "CREATE TEMPORARY VIEW t AS SELECT *, PROCTIME() AS proc_time FROM (VALUES "
             + values
-            + ") AS v(ticker, ts, r, volume)");
+            + ") AS v(ticker, ts, price, volume)");
     List<String> alerts = new ArrayList<>();
     try (CloseableIterator<Row> it =
         env.executeSql(
-                "SELECT ticker, ts, score FROM (SELECT ticker, ts, anomaly_score(CAST(ts AS BIGINT), CAST(r AS"
-                    + " DOUBLE), CAST(volume AS DOUBLE), CAST(8 AS DOUBLE), 100, 1000, 20000, 5000) OVER"
+                "SELECT ticker, ts, score FROM (SELECT ticker, ts, anomaly_score(CAST(ts AS BIGINT), CAST(price"
+                    + " AS DOUBLE), CAST(volume AS DOUBLE), 10, CAST(8 AS DOUBLE), 100, 1000, 20000, 5000) OVER"
                     + " (PARTITION BY ticker ORDER BY proc_time ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
                     + " AS score FROM t) WHERE score IS NOT NULL")
             .collect()) {
