@@ -21,6 +21,7 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } from '../src/config/index.ts';
+import { treeCpuSeconds } from '../src/local/cpu.ts';
 import { LocalFlinkJob } from '../src/local/flink.ts';
 import { LocalStack } from '../src/local/stack.ts';
 import { logger } from '../src/log.ts';
@@ -181,13 +182,6 @@ async function flinkJvmPid(): Promise<number | undefined> {
   return undefined;
 }
 
-/** User + system CPU seconds of a process, from /proc, as LocalFlinkJob.cpuSeconds() reads them. */
-async function cpuSecondsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** Row count and an order-independent hash of the stored rows: the runs must all store the same rows. */
 async function fingerprint(db: Client): Promise<string> {
   const { rows } = await db.query<{ n: string; h: string | null }>(
@@ -208,6 +202,9 @@ interface Drain {
   /** Flink JVM CPU seconds per million rows over the same spans. */
   cpuPerMillion?: number;
   steadyCpuPerMillion?: number;
+  /** PostgreSQL's and the broker's CPU seconds per million rows, steady state (they serve the job's load). */
+  postgresCpuPerMillion?: number;
+  brokerCpuPerMillion?: number;
   seconds: number;
   load: number;
   rows: string;
@@ -232,7 +229,7 @@ async function drain(stack: LocalStack, db: Client, sql: string, label: string):
     },
   );
   try {
-    const marks: { at: number; rows: number; cpu: number }[] = [];
+    const marks: { at: number; rows: number; cpu: number; postgres: number; broker: number }[] = [];
     let pid: number | undefined;
     let lastProgress = Date.now();
     let lastChange = Date.now();
@@ -241,8 +238,9 @@ async function drain(stack: LocalStack, db: Client, sql: string, label: string):
       const running = job as LocalFlinkJob | undefined;
       pid ??= await flinkJvmPid();
       const rows = await countRows(db);
-      const cpu = running ? await running.cpuSeconds() : pid ? await cpuSecondsOf(pid) : Number.NaN;
-      const mark = { at: Date.now(), rows, cpu };
+      const cpu = running ? await running.cpuSeconds() : pid ? await treeCpuSeconds(pid) : Number.NaN;
+      const [postgres, broker] = await Promise.all([stack.postgres.cpuSeconds(), stack.kafka.cpuSeconds()]);
+      const mark = { at: Date.now(), rows, cpu, postgres, broker };
       // Before the job runs, no row is expected: the stall clock starts with the job.
       if (rows !== marks.at(-1)?.rows || !running) lastChange = mark.at;
       marks.push(mark);
@@ -259,9 +257,13 @@ async function drain(stack: LocalStack, db: Client, sql: string, label: string):
     }
     type Mark = (typeof marks)[number];
     // The rows already stored at the first mark were decoded before it: count only the rows stored in each span.
+    const perMillion = (a: Mark, b: Mark, cpu: (m: Mark) => number) =>
+      ((cpu(b) - cpu(a)) / (b.rows - a.rows)) * 1e6;
     const span = (a: Mark, b: Mark) => ({
       rate: (b.rows - a.rows) / ((b.at - a.at) / 1000),
-      cpuPerMillion: ((b.cpu - a.cpu) / (b.rows - a.rows)) * 1e6,
+      cpuPerMillion: perMillion(a, b, (m) => m.cpu),
+      postgresCpuPerMillion: perMillion(a, b, (m) => m.postgres),
+      brokerCpuPerMillion: perMillion(a, b, (m) => m.broker),
     });
     const first = marks.find((m) => m.rows > 0) as Mark;
     const end = marks.at(-1) as Mark;
@@ -276,12 +278,14 @@ async function drain(stack: LocalStack, db: Client, sql: string, label: string):
       steadyRate: steady?.rate,
       cpuPerMillion: whole?.cpuPerMillion,
       steadyCpuPerMillion: steady?.cpuPerMillion,
+      postgresCpuPerMillion: steady?.postgresCpuPerMillion,
+      brokerCpuPerMillion: steady?.brokerCpuPerMillion,
       seconds: (end.at - first.at) / 1000,
       load,
       rows: await fingerprint(db),
     };
     say(
-      `  ${label}: ${fmt(result.rate)} rows/s (steady ${fmt(result.steadyRate)}), ${fix(result.cpuPerMillion)} CPU-s per 1M trades, ${result.seconds.toFixed(1)} s`,
+      `  ${label}: ${fmt(result.rate)} rows/s (steady ${fmt(result.steadyRate)}), ${fix(result.cpuPerMillion)} CPU-s per 1M trades (PostgreSQL ${fix(result.postgresCpuPerMillion)}, broker ${fix(result.brokerCpuPerMillion)}, steady), ${result.seconds.toFixed(1)} s`,
     );
     return result;
   } finally {
@@ -290,7 +294,11 @@ async function drain(stack: LocalStack, db: Client, sql: string, label: string):
 }
 
 /** A COPY of the same rows into the same (emptied) table: PostgreSQL's own ceiling. */
-async function copyCeiling(config: PipelineConfig, db: Client): Promise<{ rate: number; rows: string }> {
+async function copyCeiling(
+  config: PipelineConfig,
+  stack: LocalStack,
+  db: Client,
+): Promise<{ rate: number; postgresCpuPerMillion: number; rows: string }> {
   await db.query(`TRUNCATE ${TRADES_TABLE}`);
   const columns = columnsOf(config.profile);
   const csvValue = (c: (typeof columns)[number], v: unknown) =>
@@ -311,6 +319,7 @@ async function copyCeiling(config: PipelineConfig, db: Client): Promise<{ rate: 
   const csv = Array.from(rows()).join('');
   await db.query("SET timezone = 'UTC'");
   const copyStart = Date.now();
+  const cpuStart = await stack.postgres.cpuSeconds();
   await pipeline(
     Readable.from([csv]),
     db.query(
@@ -318,13 +327,14 @@ async function copyCeiling(config: PipelineConfig, db: Client): Promise<{ rate: 
     ),
   );
   const rate = TRADES / ((Date.now() - copyStart) / 1000);
+  const postgresCpuPerMillion = (((await stack.postgres.cpuSeconds()) - cpuStart) / TRADES) * 1e6;
   if ((await countRows(db)) !== TRADES) throw new Error('COPY stored a different number of rows');
-  return { rate, rows: await fingerprint(db) };
+  return { rate, postgresCpuPerMillion, rows: await fingerprint(db) };
 }
 
 interface Throughput {
   whole?: Drain;
-  copy?: { rate: number; rows: string };
+  copy?: { rate: number; postgresCpuPerMillion: number; rows: string };
   shape: { reference: Drain[]; ours: Drain[]; order: Drain[] };
 }
 
@@ -349,7 +359,7 @@ async function throughput(parts: { whole: boolean; shape: boolean }): Promise<Th
     if (parts.whole) {
       say('throughput: the whole job, then a COPY of the same rows...');
       result.whole = await ours(pipelineSql(config), 'whole job');
-      result.copy = await copyCeiling(config, db);
+      result.copy = await copyCeiling(config, stack, db);
       say(`  COPY: ${fmt(result.copy.rate)} rows/s`);
     }
     if (parts.shape) {
@@ -485,12 +495,12 @@ if (t?.whole && t.copy) {
   ].join('; ');
   lines.push(
     '',
-    `| throughput into stock_trades, ${trades} trades preloaded | rows/s | Flink JVM CPU-s per 1M trades |`,
-    '| --- | ---: | ---: |',
-    `| whole job (${analytics}), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} |`,
-    `| whole job, steady state (10% -> 90% of rows) | ${fmt(w.steadyRate)} | ${fix(w.steadyCpuPerMillion)} |`,
-    `| PostgreSQL COPY of the same rows (ceiling) | ${fmt(t.copy.rate)} | - |`,
-    `| ratio job / COPY (whole drain) | ${ratio(w.rate, t.copy.rate)} | |`,
+    `| throughput into stock_trades, ${trades} trades preloaded | rows/s | Flink JVM CPU-s per 1M trades | PostgreSQL CPU-s per 1M | broker CPU-s per 1M |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| whole job (${analytics}), whole drain | ${fmt(w.rate)} | ${fix(w.cpuPerMillion)} | | |`,
+    `| whole job, steady state (10% -> 90% of rows) | ${fmt(w.steadyRate)} | ${fix(w.steadyCpuPerMillion)} | ${fix(w.postgresCpuPerMillion)} | ${fix(w.brokerCpuPerMillion)} |`,
+    `| PostgreSQL COPY of the same rows (ceiling) | ${fmt(t.copy.rate)} | - | ${fix(t.copy.postgresCpuPerMillion)} | - |`,
+    `| ratio job / COPY (whole drain) | ${ratio(w.rate, t.copy.rate)} | | | |`,
   );
 }
 if (t && t.shape.order.length > 0) {
@@ -512,15 +522,15 @@ if (t && t.shape.order.length > 0) {
   }
   lines.push(
     '',
-    `| source -> stock_trades only, ${trades} trades | rows/s whole drain | rows/s steady | CPU-s per 1M, whole | CPU-s per 1M, steady | load (1 min) |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    `| source -> stock_trades only, ${trades} trades | rows/s whole drain | rows/s steady | CPU-s per 1M, whole | CPU-s per 1M, steady | PostgreSQL CPU-s per 1M, steady | load (1 min) |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...order.map(
       (d) =>
-        `| ${d.label.replace('(json)', '(Flink json format)')} | ${fmt(d.rate)} | ${fmt(d.steadyRate)} | ${fix(d.cpuPerMillion)} | ${fix(d.steadyCpuPerMillion)} | ${fix(d.load, 2)} |`,
+        `| ${d.label.replace('(json)', '(Flink json format)')} | ${fmt(d.rate)} | ${fmt(d.steadyRate)} | ${fix(d.cpuPerMillion)} | ${fix(d.steadyCpuPerMillion)} | ${fix(d.postgresCpuPerMillion)} | ${fix(d.load, 2)} |`,
     ),
-    `| reference, mean of ${reference.length} | ${fmt(ref.rate)} | ${fmt(ref.steadyRate)} | ${fix(ref.cpu)} | ${fix(ref.steadyCpu)} | |`,
-    `| ours, mean of ${ours.length} | ${fmt(our.rate)} | ${fmt(our.steadyRate)} | ${fix(our.cpu)} | ${fix(our.steadyCpu)} | |`,
-    `| **ours / reference** (rows/s: higher is better, goal >= 0.9x; CPU: lower is better) | ${ratio(our.rate, ref.rate)} | ${ratio(our.steadyRate, ref.steadyRate)} | ${ratio(our.cpu, ref.cpu)} | ${ratio(our.steadyCpu, ref.steadyCpu)} | |`,
+    `| reference, mean of ${reference.length} | ${fmt(ref.rate)} | ${fmt(ref.steadyRate)} | ${fix(ref.cpu)} | ${fix(ref.steadyCpu)} | | |`,
+    `| ours, mean of ${ours.length} | ${fmt(our.rate)} | ${fmt(our.steadyRate)} | ${fix(our.cpu)} | ${fix(our.steadyCpu)} | | |`,
+    `| **ours / reference** (rows/s: higher is better, goal >= 0.9x; CPU: lower is better) | ${ratio(our.rate, ref.rate)} | ${ratio(our.steadyRate, ref.steadyRate)} | ${ratio(our.cpu, ref.cpu)} | ${ratio(our.steadyCpu, ref.steadyCpu)} | | |`,
     '',
     `Rows/s ratio ours / reference of neighbouring runs: ${pairs.join(', ')}.`,
   );

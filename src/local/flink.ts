@@ -12,12 +12,11 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { logger } from '../log.ts';
+import { treeCpuSeconds } from './cpu.ts';
 import { CACHE_DIR, javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
-/** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every Linux this runs on). */
-const CLOCK_TICKS = 100;
 const FLINK_DIR = join(PROJECT_ROOT, 'flink');
 const FLINK_POM = join(FLINK_DIR, 'pom.xml');
 const RUNNER_MAIN = 'dev.tradestream.flink.SqlRunner';
@@ -275,11 +274,7 @@ export class LocalFlinkJob {
   /** CPU seconds (user + system) the job's JVM has used so far, from /proc (Linux). */
   async cpuSeconds(): Promise<number> {
     const pid = this.child?.pid;
-    if (pid === undefined) return 0;
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) : utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return pid === undefined ? 0 : treeCpuSeconds(pid);
   }
 
   /** True once stop(), kill() or remove() was called: an exit then is no crash. */

@@ -25,6 +25,7 @@ import { kafkaJmxExporterYaml } from '../config/kafka-metrics.ts';
 import { logger } from '../log.ts';
 import type { KafkaAcl } from '../pipeline/kafka-access.ts';
 import { CertificateAuthority } from './certificates.ts';
+import { treeCpuSeconds } from './cpu.ts';
 import { javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
 
@@ -274,6 +275,12 @@ export class LocalKafka {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** CPU seconds (user + system) the broker's JVM has used so far, from /proc (Linux). */
+  async cpuSeconds(): Promise<number> {
+    const pid = this.child?.pid;
+    return pid === undefined ? 0 : treeCpuSeconds(pid);
   }
 
   get running(): boolean {

@@ -15,6 +15,7 @@ import pg from 'pg';
 import type { PipelineConfig } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { migrationSql } from '../pipeline/migration.ts';
+import { treeCpuSeconds } from './cpu.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
@@ -101,6 +102,12 @@ export class LocalPostgres {
   /** The placeholders of the generated SQL that point at this database. */
   get sqlEnv(): Record<string, string> {
     return { PG_JDBC_URL: this.jdbcUrl, PG_USER: APP_USER, PG_PASSWORD: this.password };
+  }
+
+  /** CPU seconds (user + system) the server (postmaster and backends) has used so far, from /proc (Linux). */
+  async cpuSeconds(): Promise<number> {
+    const pid = this.child?.pid;
+    return pid === undefined ? 0 : treeCpuSeconds(pid);
   }
 
   get running(): boolean {

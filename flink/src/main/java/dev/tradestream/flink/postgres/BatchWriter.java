@@ -12,7 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one batch durably, in one transaction, or throws. A lost server is waited for (reconnect, same batch,
+ * Writes one batch durably, in one transaction, or throws: as new rows if it can (one COPY into the target), else
+ * upserted ({@link StagedUpsert}). A lost server is waited for (reconnect, same batch,
  * capped exponential backoff) up to the retry bound; rows PostgreSQL refuses are isolated by bisection (a range
  * that fails is rolled back to its savepoint and retried as two halves; a single row that fails is refused),
  * sent to the dead letters, and the rest is committed once the dead letters are stored. Any other error throws.
@@ -22,8 +23,11 @@ final class BatchWriter implements AutoCloseable {
   private static final long FIRST_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 5_000;
 
-  /** What one batch came to: rows committed (duplicate keys included) and rows refused. */
-  record Result(int written, int refused) {}
+  /**
+   * What one batch came to: rows committed (duplicate keys included), rows refused, and whether it took the upsert
+   * way (a key already stored or twice in the batch, or a refused row) rather than a plain COPY.
+   */
+  record Result(int written, int refused, boolean upserted) {}
 
   private final PostgresSinkSettings settings;
   private final DeadLetters deadLetters;
@@ -75,6 +79,10 @@ final class BatchWriter implements AutoCloseable {
     if (connection == null) {
       connection = StagedUpsert.open(settings);
     }
+    if (connection.insertNew(batch)) {
+      connection.commit();
+      return new Result(batch.size(), 0, false);
+    }
     List<RefusedRow> refused = new ArrayList<>();
     load(batch, 0, batch.size(), refused);
     if (!refused.isEmpty()) {
@@ -87,7 +95,7 @@ final class BatchWriter implements AutoCloseable {
           refused.size(), batch.size(), settings.table(), settings.deadLetterTopic(), refused.get(0).reason());
     }
     connection.commit();
-    return new Result(batch.size() - refused.size(), refused.size());
+    return new Result(batch.size() - refused.size(), refused.size(), true);
   }
 
   /** Rows [from, to): all of them, or, when PostgreSQL refuses some, all but those (collected in refused). */

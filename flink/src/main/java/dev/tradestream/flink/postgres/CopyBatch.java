@@ -7,13 +7,17 @@ import java.util.Arrays;
 /**
  * The rows of one flush, already in PostgreSQL's COPY text format, in one byte array. Each line ends with the
  * row's ordinal in the batch (the staging table's last column), so any range of rows is one contiguous slice
- * that can be sent as is: the whole batch, or half of it while refused rows are isolated.
+ * that can be sent as is: the whole batch, or half of it while refused rows are isolated. {@link #targetRows}
+ * gives the same rows without the ordinals, for a COPY straight into the target.
  */
 final class CopyBatch {
   private byte[] bytes = new byte[64 * 1024];
   private int length;
   /** ends[i]: the offset just past row i's newline. */
   private int[] ends = new int[1024];
+  /** fieldsEnds[i]: the offset of the tab before row i's ordinal. */
+  private int[] fieldsEnds = new int[1024];
+  private byte[] targetRows = new byte[0];
   private int rows;
   private int rowStart;
 
@@ -49,13 +53,34 @@ final class CopyBatch {
   }
 
   void endRow() {
+    if (rows == ends.length) {
+      ends = Arrays.copyOf(ends, rows * 2);
+      fieldsEnds = Arrays.copyOf(fieldsEnds, rows * 2);
+    }
+    fieldsEnds[rows] = length;
     writeByte('\t');
     writeLong(rows);
     writeByte('\n');
-    if (rows == ends.length) {
-      ends = Arrays.copyOf(ends, rows * 2);
-    }
     ends[rows++] = length;
+  }
+
+  /** Bytes [0, length) of {@code bytes}: a view of a buffer, valid until the batch changes. */
+  record Slice(byte[] bytes, int length) {}
+
+  /** Every row without its ordinal: the target's own columns, in a buffer reused from one batch to the next. */
+  Slice targetRows() {
+    if (targetRows.length < length) {
+      targetRows = new byte[bytes.length];
+    }
+    int at = 0;
+    for (int row = 0; row < rows; row++) {
+      int start = offset(row);
+      int fields = fieldsEnds[row] - start;
+      System.arraycopy(bytes, start, targetRows, at, fields);
+      at += fields;
+      targetRows[at++] = '\n';
+    }
+    return new Slice(targetRows, at);
   }
 
   void writeByte(int b) {

@@ -30,6 +30,7 @@ final class PostgresSinkWriter implements SinkWriter<RowData> {
   private final Counter rowsWritten;
   private final Counter rowsRefused;
   private final Counter flushes;
+  private final Counter upsertedFlushes;
   private volatile long lastFlushMs;
   private ScheduledFuture<?> timer;
   /** Set once a flush threw: the task is failing, and nothing may be written any more. */
@@ -45,6 +46,7 @@ final class PostgresSinkWriter implements SinkWriter<RowData> {
     this.rowsWritten = metrics.counter("rowsWritten");
     this.rowsRefused = metrics.counter("rowsRefused");
     this.flushes = metrics.counter("flushes");
+    this.upsertedFlushes = metrics.counter("upsertedFlushes");
     metrics.gauge("lastFlushDurationMs", () -> lastFlushMs);
   }
 
@@ -88,6 +90,9 @@ final class PostgresSinkWriter implements SinkWriter<RowData> {
     rowsWritten.inc(result.written());
     rowsRefused.inc(result.refused());
     flushes.inc();
+    if (result.upserted()) {
+      upsertedFlushes.inc();
+    }
     lastFlushMs = (System.nanoTime() - started) / 1_000_000;
   }
 

@@ -13,10 +13,12 @@ import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
 
 /**
- * One connection to PostgreSQL and the statements of a flush: rows are COPYed into a per-connection TEMP
- * staging table (LIKE the target, plus the row's ordinal in the batch), then upserted into the target from
- * there, the last row of a key winning, as a replay after a restore must rewrite the same rows. Transactions
- * are explicit: the caller commits.
+ * One connection to PostgreSQL and the statements of a flush. A batch is first COPYed straight into the target
+ * ({@link #insertNew}): what nearly every batch is, new keys and valid rows, at the cost of a plain COPY. When
+ * that fails on a refused row or a key already there (a replay after a restore, a key twice in the batch), the
+ * batch goes the upsert way ({@link #load}): rows are COPYed into a per-connection TEMP staging table (LIKE the
+ * target, plus the row's ordinal in the batch), then upserted into the target from there, the last row of a key
+ * winning, as a replay must rewrite the same rows. Transactions are explicit: the caller commits.
  */
 final class StagedUpsert implements AutoCloseable {
   static final String STAGE = "tradestream_stage";
@@ -25,12 +27,14 @@ final class StagedUpsert implements AutoCloseable {
   private final Connection connection;
   private final CopyManager copy;
   private final String copySql;
+  private final String directCopySql;
   private final PreparedStatement upsert;
 
   private StagedUpsert(Connection connection, PostgresSinkSettings settings) throws SQLException {
     this.connection = connection;
     this.copy = connection.unwrap(PGConnection.class).getCopyAPI();
     this.copySql = copySql(settings);
+    this.directCopySql = directCopySql(settings);
     try (Statement statement = connection.createStatement()) {
       // Timestamps arrive as UTC wall clocks (TIMESTAMP_LTZ with an explicit +00): no session zone applies.
       statement.execute("SET TIME ZONE 'UTC'");
@@ -69,11 +73,40 @@ final class StagedUpsert implements AutoCloseable {
     }
   }
 
-  /** Rows [from, to) of the batch into the target, within the current transaction. */
-  void load(CopyBatch batch, int from, int to) throws SQLException {
-    CopyIn in = copy.copyIn(copySql);
+  /**
+   * The whole batch COPYed straight into the target, within the current transaction, if PostgreSQL takes every
+   * row as a new one: true. False, with nothing of it left in the transaction, when it refuses a row or finds a key
+   * already stored or twice in the batch (SQLSTATE classes 22 and 23): the batch must then be {@link #load}ed.
+   * Any other error throws.
+   */
+  boolean insertNew(CopyBatch batch) throws SQLException {
+    Savepoint savepoint = connection.setSavepoint();
     try {
-      in.writeToCopy(batch.array(), batch.offset(from), batch.offset(to) - batch.offset(from));
+      CopyBatch.Slice rows = batch.targetRows();
+      copy(directCopySql, rows.bytes(), 0, rows.length());
+      connection.releaseSavepoint(savepoint);
+      return true;
+    } catch (SQLException e) {
+      if (FailureKind.of(e) != FailureKind.REFUSED) {
+        throw e;
+      }
+      connection.rollback(savepoint);
+      return false;
+    }
+  }
+
+  /** Rows [from, to) of the batch upserted into the target, within the current transaction. */
+  void load(CopyBatch batch, int from, int to) throws SQLException {
+    copy(copySql, batch.array(), batch.offset(from), batch.offset(to) - batch.offset(from));
+    upsert.setInt(1, from);
+    upsert.setInt(2, to);
+    upsert.executeUpdate();
+  }
+
+  private void copy(String sql, byte[] bytes, int offset, int length) throws SQLException {
+    CopyIn in = copy.copyIn(sql);
+    try {
+      in.writeToCopy(bytes, offset, length);
       in.endCopy();
     } finally {
       if (in.isActive()) {
@@ -84,9 +117,6 @@ final class StagedUpsert implements AutoCloseable {
         }
       }
     }
-    upsert.setInt(1, from);
-    upsert.setInt(2, to);
-    upsert.executeUpdate();
   }
 
   Savepoint savepoint() throws SQLException {
@@ -120,6 +150,11 @@ final class StagedUpsert implements AutoCloseable {
     } catch (SQLException | RuntimeException ignored) {
       // closing a lost connection fails; there is nothing left to release
     }
+  }
+
+  /** The COPY of a batch's rows without their ordinals ({@link CopyBatch#targetRows}) into the target. */
+  static String directCopySql(PostgresSinkSettings settings) {
+    return "COPY " + qualified(settings.table()) + " (" + columnList(settings.columns()) + ") FROM STDIN (FORMAT text)";
   }
 
   static String copySql(PostgresSinkSettings settings) {

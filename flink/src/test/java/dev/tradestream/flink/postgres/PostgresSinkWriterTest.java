@@ -92,31 +92,38 @@ class PostgresSinkWriterTest {
     assertEquals(Map.of("a", "third/4", "b", "updated/5", "c", "null/6"), stored(table));
     assertEquals(6, metrics.count("rowsWritten"));
     assertEquals(2, metrics.count("flushes"));
+    assertEquals(2, metrics.count("upsertedFlushes"), "a key twice in a batch, a key already stored: upserts");
     assertEquals(0, metrics.count("rowsRefused"));
     assertTrue(metrics.gauges.containsKey("lastFlushDurationMs"));
   }
 
   @Test
-  void aReplayedBatchRewritesTheSameRows() throws Exception {
+  void newRowsTakeOnePlainCopyAndAReplayedBatchRewritesTheSameRows() throws Exception {
     String table = table();
     List<RowData> batch = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
-      batch.add(row("id-" + i, "n" + i, i + 100));
+      // escapes and nulls too: the rows without their ordinals must be the same rows
+      batch.add(row("id-" + i, i % 7 == 0 ? null : "n\t" + i + "\\", i + 100));
     }
+    Metrics metrics = new Metrics();
     try (PostgresSinkWriter writer =
-        new PostgresSinkWriter(settings(table, 1000), new CollectedDeadLetters(), new ManualTimers(), new Metrics())) {
+        new PostgresSinkWriter(settings(table, 1000), new CollectedDeadLetters(), new ManualTimers(), metrics)) {
       for (RowData r : batch) {
         writer.write(r, null);
       }
       writer.flush(false);
+      assertEquals(0, metrics.count("upsertedFlushes"), "new keys, valid rows: one COPY into the table");
       Map<String, String> once = stored(table);
+      assertEquals(500, once.size());
+      assertEquals("n\t1\\/101", once.get("id-1"));
+      assertEquals("null/100", once.get("id-0"));
       // after a restore, the same rows come again
       for (RowData r : batch) {
         writer.write(r, null);
       }
       writer.flush(false);
+      assertEquals(1, metrics.count("upsertedFlushes"), "keys already stored: the upsert");
       assertEquals(once, stored(table));
-      assertEquals(500, once.size());
     }
   }
 
