@@ -21,7 +21,7 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type ConfigOverrides, loadConfig, type PipelineConfig, tradeTopics } from '../src/config/index.ts';
-import { treeCpuSeconds } from '../src/local/cpu.ts';
+import { treesCpuSeconds } from '../src/local/cpu.ts';
 import { LocalFlinkJob } from '../src/local/flink.ts';
 import { LocalStack } from '../src/local/stack.ts';
 import { logger } from '../src/log.ts';
@@ -238,8 +238,11 @@ async function drain(stack: LocalStack, db: Client, sql: string, label: string):
       const running = job as LocalFlinkJob | undefined;
       pid ??= await flinkJvmPid();
       const rows = await countRows(db);
-      const cpu = running ? await running.cpuSeconds() : pid ? await treeCpuSeconds(pid) : Number.NaN;
-      const [postgres, broker] = await Promise.all([stack.postgres.cpuSeconds(), stack.kafka.cpuSeconds()]);
+      const [cpu, postgres, broker] = (await treesCpuSeconds([pid, stack.postgres.pid, stack.kafka.pid])) as [
+        number,
+        number,
+        number,
+      ];
       const mark = { at: Date.now(), rows, cpu, postgres, broker };
       // Before the job runs, no row is expected: the stall clock starts with the job.
       if (rows !== marks.at(-1)?.rows || !running) lastChange = mark.at;
@@ -319,7 +322,8 @@ async function copyCeiling(
   const csv = Array.from(rows()).join('');
   await db.query("SET timezone = 'UTC'");
   const copyStart = Date.now();
-  const cpuStart = await stack.postgres.cpuSeconds();
+  const postgresCpu = async () => ((await treesCpuSeconds([stack.postgres.pid])) as [number])[0];
+  const cpuStart = await postgresCpu();
   await pipeline(
     Readable.from([csv]),
     db.query(
@@ -327,7 +331,7 @@ async function copyCeiling(
     ),
   );
   const rate = TRADES / ((Date.now() - copyStart) / 1000);
-  const postgresCpuPerMillion = (((await stack.postgres.cpuSeconds()) - cpuStart) / TRADES) * 1e6;
+  const postgresCpuPerMillion = (((await postgresCpu()) - cpuStart) / TRADES) * 1e6;
   if ((await countRows(db)) !== TRADES) throw new Error('COPY stored a different number of rows');
   return { rate, postgresCpuPerMillion, rows: await fingerprint(db) };
 }

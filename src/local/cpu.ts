@@ -24,11 +24,11 @@ async function procStat(pid: string): Promise<ProcStat | undefined> {
 }
 
 /**
- * User + system CPU seconds used by process `root` and all its descendants, live or exited: each live process's
- * own time plus its reaped children's, so a backend that exits between two readings is counted once. 0 once
- * `root` is gone.
+ * User + system CPU seconds used by each root process and all its descendants, live or exited, from one reading
+ * of /proc: each live process's own time plus its reaped children's, so a backend that exits between two readings
+ * is counted once. 0 for a root that is gone, NaN for an unknown one (undefined).
  */
-export async function treeCpuSeconds(root: number): Promise<number> {
+export async function treesCpuSeconds(roots: readonly (number | undefined)[]): Promise<number[]> {
   const pids = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
   const stats = new Map<number, ProcStat>();
   await Promise.all(
@@ -39,11 +39,14 @@ export async function treeCpuSeconds(root: number): Promise<number> {
   );
   const children = new Map<number, number[]>();
   for (const [pid, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  let ticks = 0;
-  const pending = stats.has(root) ? [root] : [];
-  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
-    ticks += stats.get(pid)?.ticks ?? 0;
-    pending.push(...(children.get(pid) ?? []));
-  }
-  return ticks / CLOCK_TICKS;
+  return roots.map((root) => {
+    if (root === undefined) return Number.NaN;
+    let ticks = 0;
+    const pending = stats.has(root) ? [root] : [];
+    for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+      ticks += stats.get(pid)?.ticks ?? 0;
+      pending.push(...(children.get(pid) ?? []));
+    }
+    return ticks / CLOCK_TICKS;
+  });
 }

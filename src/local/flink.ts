@@ -12,7 +12,6 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { logger } from '../log.ts';
-import { treeCpuSeconds } from './cpu.ts';
 import { CACHE_DIR, javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
 
@@ -269,12 +268,6 @@ export class LocalFlinkJob {
   /** The Prometheus reporter's scrape endpoint (text exposition format). */
   get metricsUrl(): string {
     return `http://127.0.0.1:${this.metricsPort}/metrics`;
-  }
-
-  /** CPU seconds (user + system) the job's JVM has used so far, from /proc (Linux). */
-  async cpuSeconds(): Promise<number> {
-    const pid = this.child?.pid;
-    return pid === undefined ? 0 : treeCpuSeconds(pid);
   }
 
   /** True once stop(), kill() or remove() was called: an exit then is no crash. */

@@ -25,7 +25,6 @@ import { kafkaJmxExporterYaml } from '../config/kafka-metrics.ts';
 import { logger } from '../log.ts';
 import type { KafkaAcl } from '../pipeline/kafka-access.ts';
 import { CertificateAuthority } from './certificates.ts';
-import { treeCpuSeconds } from './cpu.ts';
 import { javaBinary, PROJECT_ROOT, resolveJars } from './maven.ts';
 import { freePort } from './ports.ts';
 
@@ -277,10 +276,9 @@ export class LocalKafka {
     }
   }
 
-  /** CPU seconds (user + system) the broker's JVM has used so far, from /proc (Linux). */
-  async cpuSeconds(): Promise<number> {
-    const pid = this.child?.pid;
-    return pid === undefined ? 0 : treeCpuSeconds(pid);
+  /** The process under which the broker's JVM runs (for its CPU time: ./cpu.ts), while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {

@@ -15,7 +15,6 @@ import pg from 'pg';
 import type { PipelineConfig } from '../config/index.ts';
 import { logger } from '../log.ts';
 import { migrationSql } from '../pipeline/migration.ts';
-import { treeCpuSeconds } from './cpu.ts';
 import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
@@ -104,10 +103,9 @@ export class LocalPostgres {
     return { PG_JDBC_URL: this.jdbcUrl, PG_USER: APP_USER, PG_PASSWORD: this.password };
   }
 
-  /** CPU seconds (user + system) the server (postmaster and backends) has used so far, from /proc (Linux). */
-  async cpuSeconds(): Promise<number> {
-    const pid = this.child?.pid;
-    return pid === undefined ? 0 : treeCpuSeconds(pid);
+  /** The process under which the server (postmaster and backends) runs (for its CPU time: ./cpu.ts), while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {

@@ -4,9 +4,10 @@
  * price (either way: a crash, a run-up) and log volume (upward: large prints), each in its own typical deviation,
  * combined as the root of the sum of squares. The model is a handful of decayed sums per ticker, in keyed state,
  * learnt online from every in-sequence trade (out-of-sequence trades carry stale prices: they are neither scored
- * nor learnt from, ../ticker-features.ts), so it follows each ticker's own regime and needs no training. The runner's
- * `anomaly_score` aggregate holds it (the `anomaly` feature of ../ticker-features.ts; flink/.../functions/AnomalyScore.java states the arithmetic; the
- * TypeScript reference, test/pipeline-expected.ts, is the same model written independently). A ticker alerts
+ * nor learnt from, ../ticker-features.ts), so it follows each ticker's own regime and needs no training. The
+ * runner's `anomaly_score` aggregate holds it, as the `anomaly` feature of ../ticker-features.ts
+ * (flink/.../functions/AnomalyScore.java states the arithmetic; the TypeScript reference,
+ * test/pipeline-expected.ts, is the same model written independently). A ticker alerts
  * once per event: when its score passes alerts.anomalyThreshold, then not again until the score has stayed under
  * half of it for alerts.anomalyRearmSeconds. A ticker scores once it has seen alerts.anomalyWarmupTrades trades
  * and alerts.anomalySlowSeconds of event time. Switched off by analytics.anomalyScore=false.

@@ -1,7 +1,8 @@
 /**
  * Volume at least k times the ticker's average over its previous n trades (state per ticker; only once n
- * previous trades exist; their sum is the `trailing_volume` feature, ../ticker-features.ts). Arrival order is the producer's order per ticker (one partition per ticker), so
- * processing time keeps alerts immediate instead of waiting for the watermark.
+ * previous trades exist; their sum is the `trailing_volume` feature, ../ticker-features.ts). Arrival order is the
+ * producer's order per ticker (one partition per ticker), so processing time keeps alerts immediate instead of
+ * waiting for the watermark.
  */
 import { columnsOf } from '../../schema/index.ts';
 import { id, str } from '../flink-sql.ts';
